@@ -1,0 +1,22 @@
+//! tunsec's packet engine: ESP and AH in tunnel and transport mode, the policy (SPD) and SA
+//! (SAD) databases, anti-replay, and the statistics counters of RouterOS's `/ip ipsec statistics`.
+//!
+//! Everything here is I/O-free: functions take buffers and `now` and return what to do, so the
+//! engine can be driven by the TUN runtime, by tests with two engines in one process, and by
+//! fuzzers. Packets are transformed in place inside a caller-provided [`buf::PacketBuf`] with
+//! head- and tailroom; the hot path allocates nothing.
+
+pub mod ah;
+pub mod buf;
+pub mod crypto;
+pub mod drop;
+pub mod esp;
+pub mod mode;
+pub mod replay;
+pub mod sa;
+pub mod sad;
+pub mod spd;
+pub mod stats;
+pub mod wire;
+
+pub use drop::DropReason;
