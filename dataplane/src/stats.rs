@@ -104,7 +104,9 @@ pub struct StatisticsSnapshot {
 
 impl Default for StatisticsSnapshot {
     fn default() -> Self {
-        Self { values: [0; COUNTERS] }
+        Self {
+            values: [0; COUNTERS],
+        }
     }
 }
 
@@ -128,7 +130,11 @@ impl StatisticsSnapshot {
 impl fmt::Display for StatisticsSnapshot {
     /// RouterOS `print` layout: right-aligned names, one counter a line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let width = Counter::ALL.iter().map(|c| c.name().len()).max().unwrap_or(0);
+        let width = Counter::ALL
+            .iter()
+            .map(|c| c.name().len())
+            .max()
+            .unwrap_or(0);
         for (counter, value) in self.iter() {
             writeln!(f, "{:>width$}: {value}", counter.name())?;
         }

@@ -14,9 +14,18 @@ pub use algorithm::{AuthAlgorithm, EncAlgorithm, KeyBits, UnknownAlgorithm};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CryptoError {
     #[error("{algorithm} needs a {expected}-byte key (including any salt), got {actual} bytes")]
-    KeyLength { algorithm: &'static str, expected: usize, actual: usize },
-    #[error("{enc} is an AEAD and carries its own integrity; auth algorithm must be null, not {auth}")]
-    AeadWithAuth { enc: &'static str, auth: &'static str },
+    KeyLength {
+        algorithm: &'static str,
+        expected: usize,
+        actual: usize,
+    },
+    #[error(
+        "{enc} is an AEAD and carries its own integrity; auth algorithm must be null, not {auth}"
+    )]
+    AeadWithAuth {
+        enc: &'static str,
+        auth: &'static str,
+    },
     #[error("{enc} provides no integrity; ESP without integrity needs a non-null auth algorithm")]
     NoIntegrity { enc: &'static str },
     #[error("integrity check value mismatch")]
