@@ -1,1 +1,259 @@
-//! (in progress)
+//! Tunnel and transport mode framing shared by ESP and AH: building the outer header, and
+//! inserting or removing an IPsec header behind a packet's own IP header.
+
+use crate::DropReason;
+use crate::buf::PacketBuf;
+use crate::sa::{Mode, SecurityAssociation, UdpEncap};
+use crate::wire::ip::{self, IpSummary};
+use crate::wire::ipv4::{self, Ipv4Packet, Ipv4Repr};
+use crate::wire::ipv6::{self, Ipv6Packet, Ipv6Repr};
+use crate::wire::udp::{self, UdpRepr};
+use crate::wire::{WireError, proto};
+use std::net::IpAddr;
+
+pub const DEFAULT_TTL: u8 = 64;
+/// The largest IP packet either version can carry without jumbograms.
+pub const MAX_IP_LEN: usize = 65535;
+
+/// What the outer header copies from the inner packet (RFC 4301 5.1.2).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InnerInfo {
+    /// DSCP and ECN (RFC 6040 normal mode copies ECN too).
+    pub tos: u8,
+    pub dont_fragment: bool,
+}
+
+impl InnerInfo {
+    pub fn of(packet: &[u8]) -> InnerInfo {
+        match ip::version(packet) {
+            Ok(4) => match Ipv4Packet::new_checked(packet) {
+                Ok(p) => InnerInfo { tos: p.tos(), dont_fragment: p.dont_fragment() },
+                Err(_) => InnerInfo::default(),
+            },
+            // IPv6 is never fragmented on path, so its tunnel keeps DF set.
+            Ok(_) => match Ipv6Packet::new_checked(packet) {
+                Ok(p) => InnerInfo { tos: p.traffic_class(), dont_fragment: true },
+                Err(_) => InnerInfo::default(),
+            },
+            Err(_) => InnerInfo::default(),
+        }
+    }
+}
+
+/// Inner protocol number of a tunnel-mode payload (IPv4 or IPv6 inside).
+pub fn tunnel_next_header(inner: &[u8]) -> Result<u8, DropReason> {
+    match ip::version(inner) {
+        Ok(4) => Ok(proto::IPV4),
+        Ok(_) => Ok(proto::IPV6),
+        Err(_) => Err(DropReason::OutStateModeErrors),
+    }
+}
+
+/// Prepends UDP (when `encap`) and the outer IP header for tunnel mode. The current contents
+/// of `buf` become the outer payload. `ident` fills the IPv4 identification field.
+pub fn push_outer_header(
+    buf: &mut PacketBuf,
+    src: IpAddr,
+    dst: IpAddr,
+    ipsec_protocol: u8,
+    encap: Option<UdpEncap>,
+    inner: InnerInfo,
+    ident: u16,
+) -> Result<usize, DropReason> {
+    let mut protocol = ipsec_protocol;
+    if let Some(e) = encap {
+        let payload_len = buf.len();
+        let hdr = buf.prepend(udp::HEADER_LEN).map_err(|_| DropReason::OutErrors)?;
+        UdpRepr { src_port: e.src_port, dst_port: e.dst_port, payload_len }
+            .emit(hdr)
+            .map_err(|_| DropReason::OutErrors)?;
+        protocol = proto::UDP;
+    }
+    let payload_len = buf.len();
+    match (src, dst) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => {
+            if payload_len + ipv4::HEADER_LEN > MAX_IP_LEN {
+                return Err(DropReason::OutErrors);
+            }
+            let hdr = buf.prepend(ipv4::HEADER_LEN).map_err(|_| DropReason::OutErrors)?;
+            Ipv4Repr {
+                src,
+                dst,
+                protocol,
+                payload_len,
+                ttl: DEFAULT_TTL,
+                tos: inner.tos,
+                ident,
+                dont_fragment: inner.dont_fragment,
+            }
+            .emit(hdr)
+            .map_err(|_| DropReason::OutErrors)?;
+            Ok(ipv4::HEADER_LEN)
+        }
+        (IpAddr::V6(src), IpAddr::V6(dst)) => {
+            if payload_len > MAX_IP_LEN {
+                return Err(DropReason::OutErrors);
+            }
+            let hdr = buf.prepend(ipv6::HEADER_LEN).map_err(|_| DropReason::OutErrors)?;
+            Ipv6Repr {
+                src,
+                dst,
+                next_header: protocol,
+                payload_len,
+                hop_limit: DEFAULT_TTL,
+                traffic_class: inner.tos,
+                flow_label: 0,
+            }
+            .emit(hdr)
+            .map_err(|_| DropReason::OutErrors)?;
+            Ok(ipv6::HEADER_LEN)
+        }
+        _ => Err(DropReason::OutStateModeErrors),
+    }
+}
+
+/// Where a transport-mode IPsec header goes in an outbound packet, and the protocol it
+/// displaces (which becomes the IPsec header's next header).
+#[derive(Debug, Clone, Copy)]
+pub struct TransportSplit {
+    pub header_len: usize,
+    pub next_header: u8,
+    pub ipv6: bool,
+}
+
+/// Checks a packet may use a transport-mode SA (its addresses are the SA's, as the manual
+/// requires) and finds the insertion point.
+pub fn transport_split(
+    packet: &[u8],
+    sa: &SecurityAssociation,
+) -> Result<TransportSplit, DropReason> {
+    let s = IpSummary::parse(packet).map_err(|_| DropReason::OutStateModeErrors)?;
+    let p = sa.params();
+    if s.src != p.src || s.dst != p.dst {
+        return Err(DropReason::OutStateModeErrors);
+    }
+    match ip::version(packet) {
+        Ok(4) => {
+            let v4 = Ipv4Packet::new_checked(packet).map_err(|_| DropReason::OutStateModeErrors)?;
+            Ok(TransportSplit { header_len: v4.header_len(), next_header: v4.protocol(), ipv6: false })
+        }
+        _ => {
+            let v6 = Ipv6Packet::new_checked(packet).map_err(|_| DropReason::OutStateModeErrors)?;
+            let (at, nh) = v6.ipsec_insertion_point().map_err(|_| DropReason::OutStateModeErrors)?;
+            Ok(TransportSplit { header_len: at, next_header: nh, ipv6: true })
+        }
+    }
+}
+
+/// Opens `len` bytes behind the IP header for a transport-mode IPsec (and UDP) header, and
+/// points the IP header at `protocol`. Lengths and checksum are fixed by [`finish_ip_header`].
+pub fn transport_open(
+    buf: &mut PacketBuf,
+    split: &TransportSplit,
+    len: usize,
+    protocol: u8,
+) -> Result<(), DropReason> {
+    buf.open_gap(split.header_len, len).map_err(|_| DropReason::OutErrors)?;
+    set_protocol_at(buf.data_mut(), split.header_len, protocol, split.ipv6)
+        .map_err(|_| DropReason::OutStateModeErrors)
+}
+
+/// Sets the protocol / next-header value that precedes offset `at`.
+pub fn set_protocol_at(packet: &mut [u8], at: usize, protocol: u8, ipv6: bool) -> Result<(), WireError> {
+    if ipv6 {
+        Ipv6Packet::new_unchecked(packet).set_next_header_before(at, protocol)
+    } else {
+        Ipv4Packet::new_unchecked(packet).set_protocol(protocol);
+        Ok(())
+    }
+}
+
+/// Rewrites an IP header's length fields (and IPv4 checksum) after its packet changed size.
+pub fn finish_ip_header(packet: &mut [u8], ipv6: bool) -> Result<(), DropReason> {
+    let len = packet.len();
+    if ipv6 {
+        let payload = len.checked_sub(ipv6::HEADER_LEN).ok_or(DropReason::OutErrors)?;
+        let payload = u16::try_from(payload).map_err(|_| DropReason::OutErrors)?;
+        Ipv6Packet::new_unchecked(packet).set_payload_len(payload);
+    } else {
+        let total = u16::try_from(len).map_err(|_| DropReason::OutErrors)?;
+        let mut p = Ipv4Packet::new_unchecked(packet);
+        p.set_total_len(total);
+        p.fill_checksum();
+    }
+    Ok(())
+}
+
+/// The outer framing of a received IPsec packet.
+#[derive(Debug, Clone, Copy)]
+pub struct OuterPacket {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// Offset of the ESP/AH header (after IP, extension headers and any UDP).
+    pub ipsec_offset: usize,
+    /// Offset where the IP header chain ends (== ipsec_offset unless UDP-encapsulated).
+    pub ip_header_len: usize,
+    /// ESP or AH.
+    pub protocol: u8,
+    /// Source and destination UDP ports when UDP-encapsulated.
+    pub encap: Option<UdpEncap>,
+    pub ipv6: bool,
+}
+
+impl OuterPacket {
+    /// Parses the outer headers of a received packet (already trimmed to its IP length).
+    pub fn parse(packet: &[u8]) -> Result<OuterPacket, DropReason> {
+        let s = IpSummary::parse(packet).map_err(|_| DropReason::InHeaderErrors)?;
+        // Fragments are reassembled before they reach the engine (kernel sockets do it).
+        let at = s.upper_offset.ok_or(DropReason::InHeaderErrors)?;
+        let ipv6 = s.src.is_ipv6();
+        if !ipv6 {
+            let v4 = Ipv4Packet::new_unchecked(packet);
+            if v4.more_fragments() {
+                return Err(DropReason::InHeaderErrors);
+            }
+        }
+        let mut outer = OuterPacket {
+            src: s.src,
+            dst: s.dst,
+            ipsec_offset: at,
+            ip_header_len: at,
+            protocol: s.protocol,
+            encap: None,
+            ipv6,
+        };
+        if s.protocol == proto::UDP {
+            let u = udp::UdpPacket::new_checked(&packet[at..s.total_len])
+                .map_err(|_| DropReason::InHeaderErrors)?;
+            outer.encap = Some(UdpEncap { src_port: u.src_port(), dst_port: u.dst_port() });
+            outer.ipsec_offset = at + udp::HEADER_LEN;
+            outer.protocol = proto::ESP;
+        }
+        Ok(outer)
+    }
+}
+
+/// Whether a received packet's encapsulation agrees with the SA's (RFC 3948: a UDP-encap SA
+/// takes only UDP-encapsulated ESP, and a plain SA only plain ESP).
+pub fn encap_matches(sa: &SecurityAssociation, outer: &OuterPacket) -> bool {
+    sa.params().encap.is_some() == outer.encap.is_some()
+}
+
+/// Checks a tunnel-mode inner packet and trims TFC padding and link garbage after it.
+pub fn tunnel_inner_len(inner: &[u8], next_header: u8) -> Result<usize, DropReason> {
+    let expected = match next_header {
+        proto::IPV4 => 4,
+        proto::IPV6 => 6,
+        _ => return Err(DropReason::InStateModeErrors),
+    };
+    if ip::version(inner) != Ok(expected) {
+        return Err(DropReason::InStateModeErrors);
+    }
+    let s = IpSummary::parse(inner).map_err(|_| DropReason::InStateModeErrors)?;
+    Ok(s.total_len)
+}
+
+/// The mode of an SA, for code that branches on it.
+pub fn is_tunnel(sa: &SecurityAssociation) -> bool {
+    sa.params().mode == Mode::Tunnel
+}

@@ -94,6 +94,111 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> AhHeader<T> {
     }
 }
 
+/// Zeroes, in a copy of an IPv4 header (options included), the fields RFC 4302 appendix A1
+/// calls mutable: TOS, flags and fragment offset, TTL, checksum, and every option other than
+/// the immutable ones (end of list, no-op, the security options, router alert, SDB).
+pub fn zero_mutable_ipv4(header: &mut [u8]) -> Result<()> {
+    use super::ipv4::{HEADER_LEN, Ipv4Packet};
+    if header.len() < HEADER_LEN {
+        return Err(WireError::Truncated);
+    }
+    let mut p = Ipv4Packet::new_unchecked(&mut header[..]);
+    p.set_tos(0);
+    p.set_flags_frag(0);
+    p.set_ttl(0);
+    p.set_checksum(0);
+    let options = &mut header[HEADER_LEN..];
+    let mut i = 0;
+    while i < options.len() {
+        let kind = options[i];
+        let len = match kind {
+            0 => break,
+            1 => {
+                i += 1;
+                continue;
+            }
+            _ => match options.get(i + 1) {
+                Some(&l) if l >= 2 && i + l as usize <= options.len() => l as usize,
+                _ => return Err(WireError::Malformed),
+            },
+        };
+        // Security (130), extended security (133), CIPSO (134), router alert (148), SDB (149).
+        if !matches!(kind, 130 | 133 | 134 | 148 | 149) {
+            options[i..i + len].fill(0);
+        }
+        i += len;
+    }
+    Ok(())
+}
+
+/// Zeroes, in a copy of an IPv6 header chain up to (not including) AH, the fields RFC 4302
+/// appendix A2 calls mutable: traffic class, flow label, hop limit, and the data of every
+/// hop-by-hop or destination option whose type has the "may change en route" bit (0x20).
+/// Routing headers are authenticated as sent: type 0, the only type with predictable mutation,
+/// is deprecated (RFC 5095) and refused by this engine's peers.
+pub fn zero_mutable_ipv6(chain: &mut [u8]) -> Result<()> {
+    use super::ipv6::{HEADER_LEN, Ipv6Packet};
+    use super::proto;
+    if chain.len() < HEADER_LEN {
+        return Err(WireError::Truncated);
+    }
+    let mut p = Ipv6Packet::new_unchecked(&mut chain[..]);
+    p.set_traffic_class(0);
+    p.set_flow_label(0);
+    p.set_hop_limit(0);
+    let mut next = p_next_header(chain);
+    let mut at = HEADER_LEN;
+    while at < chain.len() {
+        let header = &mut chain[at..];
+        if header.len() < 8 {
+            return Err(WireError::Truncated);
+        }
+        let len = match next {
+            proto::FRAGMENT => 8,
+            proto::HOP_BY_HOP | proto::ROUTING | proto::DESTINATION_OPTIONS => {
+                (header[1] as usize + 1) * 8
+            }
+            _ => return Err(WireError::Malformed),
+        };
+        if header.len() < len {
+            return Err(WireError::Truncated);
+        }
+        if matches!(next, proto::HOP_BY_HOP | proto::DESTINATION_OPTIONS) {
+            zero_mutable_tlv_options(&mut header[2..len])?;
+        }
+        next = header[0];
+        at += len;
+    }
+    Ok(())
+}
+
+fn p_next_header(chain: &[u8]) -> u8 {
+    super::ipv6::Ipv6Packet::new_unchecked(chain).next_header()
+}
+
+fn zero_mutable_tlv_options(options: &mut [u8]) -> Result<()> {
+    const MAY_CHANGE: u8 = 0x20;
+    let mut i = 0;
+    while i < options.len() {
+        let kind = options[i];
+        if kind == 0 {
+            // Pad1
+            i += 1;
+            continue;
+        }
+        let len = *options.get(i + 1).ok_or(WireError::Truncated)? as usize;
+        let end = i + 2 + len;
+        if end > options.len() {
+            return Err(WireError::Truncated);
+        }
+        if kind & MAY_CHANGE != 0 {
+            options[i + 2..end].fill(0);
+        }
+        i = end;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

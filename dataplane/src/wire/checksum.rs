@@ -62,3 +62,55 @@ mod tests {
         assert_eq!(checksum(&h), 0);
     }
 }
+
+/// The TCP/UDP pseudo-header sum (RFC 9293 3.1, RFC 8200 8.1), to pass to [`accumulate`].
+pub fn pseudo_header(src: std::net::IpAddr, dst: std::net::IpAddr, protocol: u8, len: usize) -> u64 {
+    use std::net::IpAddr;
+    let mut acc = 0u64;
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            acc = accumulate(acc, &s.octets());
+            acc = accumulate(acc, &d.octets());
+        }
+        (s, d) => {
+            let s = match s {
+                IpAddr::V6(a) => a.octets(),
+                IpAddr::V4(a) => a.to_ipv6_mapped().octets(),
+            };
+            let d = match d {
+                IpAddr::V6(a) => a.octets(),
+                IpAddr::V4(a) => a.to_ipv6_mapped().octets(),
+            };
+            acc = accumulate(acc, &s);
+            acc = accumulate(acc, &d);
+        }
+    }
+    acc + protocol as u64 + len as u64
+}
+
+/// Recomputes the TCP or UDP checksum of the segment at `offset` in an IP packet (after NAT
+/// changed the addresses it covers). Other protocols, short segments and IPv4 UDP datagrams
+/// sent without a checksum are left alone.
+pub fn fill_transport_checksum(packet: &mut [u8], offset: usize, protocol: u8) {
+    use super::{ip::IpSummary, proto};
+    let Ok(summary) = IpSummary::parse(packet) else { return };
+    let field = match protocol {
+        proto::TCP => super::tcp::CHECKSUM_FIELD,
+        proto::UDP => super::udp::CHECKSUM_FIELD,
+        _ => return,
+    };
+    let end = summary.total_len.min(packet.len());
+    let Some(at) = offset.checked_add(field.start).filter(|a| a + 2 <= end) else { return };
+    let udp = protocol == proto::UDP;
+    if udp && summary.src.is_ipv4() && packet[at..at + 2] == [0, 0] {
+        return;
+    }
+    packet[at..at + 2].fill(0);
+    let sum = pseudo_header(summary.src, summary.dst, protocol, end - offset);
+    let mut c = finish(accumulate(sum, &packet[offset..end]));
+    // UDP sends an all-ones checksum for a computed zero (RFC 768).
+    if udp && c == 0 {
+        c = 0xffff;
+    }
+    packet[at..at + 2].copy_from_slice(&c.to_be_bytes());
+}

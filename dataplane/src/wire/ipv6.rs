@@ -17,8 +17,6 @@ mod field {
     pub const EXT_LEN: usize = 1;
     /// Fragment header: offset (13 bits) and M flag share bytes 2..4.
     pub const FRAG_OFFSET_FLAGS: Field = 2..4;
-    /// AH's length is in 4-octet units minus 2.
-    pub const AH_LEN: usize = 1;
 }
 
 pub const HEADER_LEN: usize = 40;
@@ -103,7 +101,8 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
     }
 
     /// The upper-layer protocol and where its header starts, skipping hop-by-hop, routing,
-    /// fragment, destination-options and AH headers. `offset` is `None` for a non-first
+    /// fragment and destination-options headers (AH and ESP count as upper layers here, since
+    /// the engine is what removes them). `offset` is `None` for a non-first
     /// fragment, whose upper-layer header is elsewhere.
     pub fn upper_layer(&self) -> Result<UpperLayer> {
         let mut last = UpperLayer {
@@ -217,11 +216,7 @@ pub struct ExtHeader {
 pub fn is_extension_header(next_header: u8) -> bool {
     matches!(
         next_header,
-        proto::HOP_BY_HOP
-            | proto::ROUTING
-            | proto::FRAGMENT
-            | proto::DESTINATION_OPTIONS
-            | proto::AH
+        proto::HOP_BY_HOP | proto::ROUTING | proto::FRAGMENT | proto::DESTINATION_OPTIONS
     )
 }
 
@@ -251,7 +246,6 @@ impl Iterator for ExtHeaderIter<'_> {
                 let off = read_u16(rest, field::FRAG_OFFSET_FLAGS) & 0xfff8;
                 (FRAGMENT_HEADER_LEN, Some(off))
             }
-            proto::AH => ((rest[field::AH_LEN] as usize + 2) * 4, None),
             _ => ((rest[field::EXT_LEN] as usize + 1) * 8, None),
         };
         if rest.len() < len {

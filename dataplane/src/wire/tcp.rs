@@ -8,9 +8,11 @@ mod field {
     pub const DST_PORT: Field = 2..4;
     pub const DATA_OFFSET: usize = 12;
     pub const FLAGS: usize = 13;
+    pub const CHECKSUM: Field = 16..18;
 }
 
 pub const MIN_HEADER_LEN: usize = 20;
+pub const CHECKSUM_FIELD: Field = field::CHECKSUM;
 pub const FLAG_SYN: u8 = 0x02;
 
 /// A view over a TCP segment; `new_checked` guarantees the header with its options fits.

@@ -11,6 +11,7 @@ mod field {
 }
 
 pub const HEADER_LEN: usize = 8;
+pub const CHECKSUM_FIELD: Field = field::CHECKSUM;
 
 /// A view over a UDP datagram; `new_checked` guarantees the header and declared length fit.
 #[derive(Debug)]

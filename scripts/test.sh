@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every tunsec test: formatting and lints, unit and integration tests (including the
+# Scapy interop tests), the fuzz targets for a short while, and a build of the benchmarks.
+# Installs the Debian packages it needs first (run as root on a fresh machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test"
+cargo test --workspace
+
+step "fuzz targets (${TUNSEC_FUZZ_SECONDS:-20}s each)"
+scripts/fuzz.sh "${TUNSEC_FUZZ_SECONDS:-20}"
+
+step "benchmarks build"
+cargo bench --workspace --no-run
+
+echo
+echo "all tunsec tests passed"
