@@ -37,7 +37,10 @@ pub enum EncAlgorithm {
     /// RFC 3686; the key carries a 4-byte nonce at its end.
     AesCtr(KeyBits),
     /// RFC 4106 with an ICV of 8, 12 or 16 bytes; the key carries a 4-byte salt at its end.
-    AesGcm { key: KeyBits, icv_len: u8 },
+    AesGcm {
+        key: KeyBits,
+        icv_len: u8,
+    },
     /// RFC 4543 NULL_AUTH_AES_GMAC: integrity only; the key carries a 4-byte salt.
     AesGmac(KeyBits),
     /// Blowfish-CBC with a 128-bit key.
@@ -86,15 +89,42 @@ const ENC_ALGORITHMS: &[EncAlgorithm] = {
         AesCtr(K128),
         AesCtr(K192),
         AesCtr(K256),
-        AesGcm { key: K128, icv_len: 16 },
-        AesGcm { key: K192, icv_len: 16 },
-        AesGcm { key: K256, icv_len: 16 },
-        AesGcm { key: K128, icv_len: 12 },
-        AesGcm { key: K192, icv_len: 12 },
-        AesGcm { key: K256, icv_len: 12 },
-        AesGcm { key: K128, icv_len: 8 },
-        AesGcm { key: K192, icv_len: 8 },
-        AesGcm { key: K256, icv_len: 8 },
+        AesGcm {
+            key: K128,
+            icv_len: 16,
+        },
+        AesGcm {
+            key: K192,
+            icv_len: 16,
+        },
+        AesGcm {
+            key: K256,
+            icv_len: 16,
+        },
+        AesGcm {
+            key: K128,
+            icv_len: 12,
+        },
+        AesGcm {
+            key: K192,
+            icv_len: 12,
+        },
+        AesGcm {
+            key: K256,
+            icv_len: 12,
+        },
+        AesGcm {
+            key: K128,
+            icv_len: 8,
+        },
+        AesGcm {
+            key: K192,
+            icv_len: 8,
+        },
+        AesGcm {
+            key: K256,
+            icv_len: 8,
+        },
         AesGmac(K128),
         AesGmac(K192),
         AesGmac(K256),
@@ -136,12 +166,30 @@ impl EncAlgorithm {
             AesCtr(K128) => "aes-128-ctr",
             AesCtr(K192) => "aes-192-ctr",
             AesCtr(K256) => "aes-256-ctr",
-            AesGcm { key: K128, icv_len: 8 } => "aes-128-gcm-8",
-            AesGcm { key: K192, icv_len: 8 } => "aes-192-gcm-8",
-            AesGcm { key: K256, icv_len: 8 } => "aes-256-gcm-8",
-            AesGcm { key: K128, icv_len: 12 } => "aes-128-gcm-12",
-            AesGcm { key: K192, icv_len: 12 } => "aes-192-gcm-12",
-            AesGcm { key: K256, icv_len: 12 } => "aes-256-gcm-12",
+            AesGcm {
+                key: K128,
+                icv_len: 8,
+            } => "aes-128-gcm-8",
+            AesGcm {
+                key: K192,
+                icv_len: 8,
+            } => "aes-192-gcm-8",
+            AesGcm {
+                key: K256,
+                icv_len: 8,
+            } => "aes-256-gcm-8",
+            AesGcm {
+                key: K128,
+                icv_len: 12,
+            } => "aes-128-gcm-12",
+            AesGcm {
+                key: K192,
+                icv_len: 12,
+            } => "aes-192-gcm-12",
+            AesGcm {
+                key: K256,
+                icv_len: 12,
+            } => "aes-256-gcm-12",
             AesGcm { key: K128, .. } => "aes-128-gcm",
             AesGcm { key: K192, .. } => "aes-192-gcm",
             AesGcm { key: K256, .. } => "aes-256-gcm",
@@ -259,7 +307,11 @@ impl FromStr for EncAlgorithm {
     type Err = UnknownAlgorithm;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         // RouterOS also spells GCM without the dash before "gcm" ("aes-128gcm") in places.
-        let normalized = s.trim().to_ascii_lowercase().replace("gcm", "-gcm").replace("--", "-");
+        let normalized = s
+            .trim()
+            .to_ascii_lowercase()
+            .replace("gcm", "-gcm")
+            .replace("--", "-");
         let normalized = normalized.trim_start_matches('-');
         ENC_ALGORITHMS
             .iter()
@@ -276,12 +328,14 @@ impl FromStr for AuthAlgorithm {
     type Err = UnknownAlgorithm;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let lower = s.trim().to_ascii_lowercase();
-        AUTH_ALGORITHMS.iter().copied().find(|a| a.name() == lower).ok_or_else(|| {
-            UnknownAlgorithm {
+        AUTH_ALGORITHMS
+            .iter()
+            .copied()
+            .find(|a| a.name() == lower)
+            .ok_or_else(|| UnknownAlgorithm {
                 name: s.to_string(),
                 accepted: accepted_names(AUTH_ALGORITHMS, AuthAlgorithm::name),
-            }
-        })
+            })
     }
 }
 
@@ -298,6 +352,7 @@ impl fmt::Display for AuthAlgorithm {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 
@@ -315,7 +370,10 @@ mod tests {
     fn routeros_gcm_spelling_accepted() {
         assert_eq!(
             "aes-128gcm".parse::<EncAlgorithm>().unwrap(),
-            EncAlgorithm::AesGcm { key: KeyBits::K128, icv_len: 16 }
+            EncAlgorithm::AesGcm {
+                key: KeyBits::K128,
+                icv_len: 16
+            }
         );
     }
 
@@ -327,8 +385,22 @@ mod tests {
 
     #[test]
     fn key_lengths_include_salt() {
-        assert_eq!(EncAlgorithm::AesGcm { key: KeyBits::K128, icv_len: 16 }.key_len(), 20);
+        assert_eq!(
+            EncAlgorithm::AesGcm {
+                key: KeyBits::K128,
+                icv_len: 16
+            }
+            .key_len(),
+            20
+        );
         assert_eq!(EncAlgorithm::AesCtr(KeyBits::K256).key_len(), 36);
-        assert_eq!(EncAlgorithm::AesGcm { key: KeyBits::K256, icv_len: 16 }.key_bits(), 256);
+        assert_eq!(
+            EncAlgorithm::AesGcm {
+                key: KeyBits::K256,
+                icv_len: 16
+            }
+            .key_bits(),
+            256
+        );
     }
 }
