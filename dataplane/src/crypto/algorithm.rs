@@ -352,6 +352,7 @@ impl fmt::Display for AuthAlgorithm {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 
