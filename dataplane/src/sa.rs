@@ -177,7 +177,7 @@ pub enum SaError {
 /// The transform that processes this SA's packets.
 pub enum SaTransform {
     Esp(Box<dyn EspTransform>),
-    Ah(Integrity),
+    Ah(Box<Integrity>),
 }
 
 /// Something the control plane must hear about.
@@ -225,7 +225,7 @@ impl SecurityAssociation {
                 if params.auth == AuthAlgorithm::Null {
                     return Err(SaError::AhWithoutAuth);
                 }
-                SaTransform::Ah(Integrity::new(params.auth, &params.auth_key)?)
+                SaTransform::Ah(Box::new(Integrity::new(params.auth, &params.auth_key)?))
             }
         };
         let replay = ReplayWindow::new(params.replay_window, params.esn);

@@ -31,38 +31,6 @@ pub fn checksum(data: &[u8]) -> u16 {
     finish(accumulate(0, data))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc1071_example() {
-        // RFC 1071 section 3: the sum of these bytes is ddf2, checksum is its complement.
-        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
-        assert_eq!(checksum(&data), !0xddf2);
-    }
-
-    #[test]
-    fn odd_length_pads_with_zero() {
-        assert_eq!(
-            checksum(&[0x12, 0x34, 0x56]),
-            checksum(&[0x12, 0x34, 0x56, 0x00])
-        );
-    }
-
-    #[test]
-    fn valid_header_sums_to_zero() {
-        let mut h = [
-            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
-            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
-        ];
-        let c = checksum(&h);
-        h[10..12].copy_from_slice(&c.to_be_bytes());
-        assert_eq!(c, 0xb861);
-        assert_eq!(checksum(&h), 0);
-    }
-}
-
 /// The TCP/UDP pseudo-header sum (RFC 9293 3.1, RFC 8200 8.1), to pass to [`accumulate`].
 pub fn pseudo_header(src: std::net::IpAddr, dst: std::net::IpAddr, protocol: u8, len: usize) -> u64 {
     use std::net::IpAddr;
@@ -113,4 +81,36 @@ pub fn fill_transport_checksum(packet: &mut [u8], offset: usize, protocol: u8) {
         c = 0xffff;
     }
     packet[at..at + 2].copy_from_slice(&c.to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc1071_example() {
+        // RFC 1071 section 3: the sum of these bytes is ddf2, checksum is its complement.
+        let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
+        assert_eq!(checksum(&data), !0xddf2);
+    }
+
+    #[test]
+    fn odd_length_pads_with_zero() {
+        assert_eq!(
+            checksum(&[0x12, 0x34, 0x56]),
+            checksum(&[0x12, 0x34, 0x56, 0x00])
+        );
+    }
+
+    #[test]
+    fn valid_header_sums_to_zero() {
+        let mut h = [
+            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 0xc0, 0xa8,
+            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
+        ];
+        let c = checksum(&h);
+        h[10..12].copy_from_slice(&c.to_be_bytes());
+        assert_eq!(c, 0xb861);
+        assert_eq!(checksum(&h), 0);
+    }
 }
