@@ -517,3 +517,75 @@ mod wycheproof_sets {
         assert!(n >= 40, "{n}");
     }
 }
+
+/// Counts heap allocations made by the current thread, so the hot path can be checked for
+/// allocating (other test threads do not disturb the count).
+mod alloc_count {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub struct Counting;
+
+    // SAFETY: forwards every call to the system allocator unchanged; only counts.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+            // SAFETY: same contract as our caller's.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: same contract as our caller's.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+            // SAFETY: same contract as our caller's.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    pub fn count() -> usize {
+        ALLOCATIONS.with(Cell::get)
+    }
+}
+
+#[global_allocator]
+static COUNTING: alloc_count::Counting = alloc_count::Counting;
+
+#[test]
+fn seal_and_open_do_not_allocate() {
+    // The counter sees this thread's allocations.
+    let before = alloc_count::count();
+    let probe = std::hint::black_box(vec![0u8; 64]);
+    assert!(alloc_count::count() > before && probe.len() == 64);
+
+    for &enc in EncAlgorithm::all() {
+        let auths: &[AuthAlgorithm] = if enc.is_aead() {
+            &[AuthAlgorithm::Null]
+        } else {
+            &AuthAlgorithm::all()[1..]
+        };
+        for &auth in auths {
+            let key = vec![0x42; enc.key_len()];
+            let auth_key = vec![0x24; auth.key_len()];
+            let t = build_esp_transform(enc, &key, auth, &auth_key, 77).unwrap();
+            let header = header_of(&[1, 2, 3, 4], 5);
+            let mut iv = vec![0; t.iv_len()];
+            let mut payload = vec![0x11; t.block_len() * 16];
+            let mut icv = vec![0; t.icv_len()];
+            let before = alloc_count::count();
+            for seq_hi in [None, Some(9)] {
+                t.seal(&header, seq_hi, &mut iv, &mut payload, &mut icv);
+                t.open(&header, seq_hi, &iv, &mut payload, &icv).unwrap();
+                icv[0] ^= 1;
+                assert!(t.open(&header, seq_hi, &iv, &mut payload, &icv).is_err());
+                icv[0] ^= 1;
+            }
+            assert_eq!(alloc_count::count(), before, "{enc}/{auth} allocated");
+        }
+    }
+}
