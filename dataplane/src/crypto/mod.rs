@@ -95,6 +95,15 @@ pub trait EspTransform: Send + Sync {
     ) -> Result<(), CryptoError>;
 }
 
+// Key hygiene. Every key schedule a transform keeps is wiped on drop by its crate's `zeroize`
+// feature (aes, des, blowfish, twofish, camellia, chacha20poly1305 and aes-gcm implement
+// `ZeroizeOnDrop`; the test `key_holders_zeroize_on_drop` checks the bounds at compile time).
+// GHASH keys (H) are wiped by ghash/polyval; HMAC ipad/opad states by the sha1/sha2/md-5 cores
+// (see `Integrity`). Our own copies of key bytes, the GCM/GMAC/ChaCha20 salts and the CTR
+// nonce, sit in `zeroize::Zeroizing`. Not covered: temporaries the crates build on the stack
+// while expanding a key (for example hmac's padded key block) and the caller's key slices,
+// which the SA code owns. `iv_seed` is not secret: it shows on the wire as the first IV.
+
 /// Bytes of the ESP header (SPI, low 32 bits of the sequence number) that `header` holds.
 const ESP_SPI: std::ops::Range<usize> = 0..4;
 const ESP_SEQ_LO: std::ops::Range<usize> = 4..8;
@@ -827,6 +836,30 @@ mod tests {
             .unwrap_or_else(|e| panic!("{enc}: {e}"));
             assert_eq!((payload, icv), (sealed.payload, sealed.icv), "{enc}");
         }
+    }
+
+    #[test]
+    fn key_holders_zeroize_on_drop() {
+        fn wiped<T: zeroize::ZeroizeOnDrop>() {}
+        wiped::<Aes128>();
+        wiped::<Aes192>();
+        wiped::<Aes256>();
+        wiped::<des::Des>();
+        wiped::<des::TdesEde3>();
+        wiped::<blowfish::Blowfish>();
+        wiped::<twofish::Twofish>();
+        wiped::<Camellia128>();
+        wiped::<Camellia192>();
+        wiped::<Camellia256>();
+        wiped::<Gcm<Aes128, U12, U8>>();
+        wiped::<Gcm<Aes256, U12, U16>>();
+        wiped::<chacha20poly1305::ChaCha20Poly1305>();
+        // The hash cores behind Integrity's HMAC states.
+        wiped::<md5::Md5>();
+        wiped::<sha1::Sha1>();
+        wiped::<sha2::Sha256>();
+        wiped::<sha2::Sha512>();
+        wiped::<zeroize::Zeroizing<[u8; 4]>>();
     }
 
     #[test]
