@@ -8,9 +8,9 @@
 use crate::DropReason;
 use crate::buf::PacketBuf;
 use crate::crypto::Integrity;
+use crate::esp::{Decapsulated, Encapsulated};
 use crate::mode::{self, InnerInfo, OuterPacket, TransportSplit};
 use crate::sa::{Mode, SaTransform, SecurityAssociation, Timestamp};
-use crate::esp::{Decapsulated, Encapsulated};
 use crate::wire::ah::{self, AhHeader};
 use crate::wire::proto;
 
@@ -24,11 +24,14 @@ fn integrity(sa: &SecurityAssociation) -> Option<&Integrity> {
     }
 }
 
-/// Copies the headers (IP chain + AH) into `scratch`, zeroes mutable fields and the ICV.
+/// Copies the headers (IP chain + AH) into `scratch`, zeroes mutable fields and the ICV. The
+/// alignment padding after the ICV stays as sent: it is authenticated (RFC 4302 3.3.3.2.1),
+/// so nobody can alter it unnoticed.
 fn zeroed_headers<'s>(
     packet: &[u8],
     ip_chain_len: usize,
     ah_len: usize,
+    icv_len: usize,
     ipv6: bool,
     scratch: &'s mut [u8; MAX_HEADER_CHAIN],
 ) -> Option<&'s [u8]> {
@@ -44,7 +47,8 @@ fn zeroed_headers<'s>(
         ah::zero_mutable_ipv4(&mut copy[..ip_chain_len])
     };
     zeroed.ok()?;
-    copy[ip_chain_len + ah::FIXED_LEN..].fill(0);
+    let icv_at = ip_chain_len + ah::FIXED_LEN;
+    copy[icv_at..icv_at + icv_len].fill(0);
     Some(copy)
 }
 
@@ -55,12 +59,16 @@ pub fn encapsulate(
     buf: &mut PacketBuf,
     now: Timestamp,
 ) -> Result<Encapsulated, DropReason> {
-    let time_event = sa.check_time(now).map_err(|_| DropReason::OutStateExpired)?;
+    let time_event = sa
+        .check_time(now)
+        .map_err(|_| DropReason::OutStateExpired)?;
     let inner_len = buf.len();
     let params = sa.params();
     let (src, dst, esn, sa_mode) = (params.src, params.dst, params.esn, params.mode);
     let ipv6 = src.is_ipv6();
-    let icv_len = integrity(sa).ok_or(DropReason::OutStateModeErrors)?.icv_len();
+    let icv_len = integrity(sa)
+        .ok_or(DropReason::OutStateModeErrors)?
+        .icv_len();
     let ah_len = ah::header_len(icv_len, ipv6);
 
     let split = match sa_mode {
@@ -79,7 +87,9 @@ pub fn encapsulate(
     if inner_len + ah_len + outer_len - split.map_or(0, |s| s.header_len) > mode::MAX_IP_LEN {
         return Err(DropReason::OutErrors);
     }
-    let seq = sa.next_sequence().ok_or(DropReason::OutStateSequenceErrors)?;
+    let seq = sa
+        .next_sequence()
+        .ok_or(DropReason::OutStateSequenceErrors)?;
     let spi = sa.spi();
 
     let ip_chain_len = match split {
@@ -95,7 +105,8 @@ pub fn encapsulate(
         }
     };
     {
-        let mut h = AhHeader::new_unchecked(&mut buf.data_mut()[ip_chain_len..ip_chain_len + ah_len]);
+        let mut h =
+            AhHeader::new_unchecked(&mut buf.data_mut()[ip_chain_len..ip_chain_len + ah_len]);
         h.set_next_header(next_header);
         h.set_header_len(ah_len);
         h.clear_reserved();
@@ -105,7 +116,7 @@ pub fn encapsulate(
     }
     let mut scratch = [0u8; MAX_HEADER_CHAIN];
     let packet = buf.data();
-    let headers = zeroed_headers(packet, ip_chain_len, ah_len, ipv6, &mut scratch)
+    let headers = zeroed_headers(packet, ip_chain_len, ah_len, icv_len, ipv6, &mut scratch)
         .ok_or(DropReason::OutErrors)?;
     let seq_hi = ((seq >> 32) as u32).to_be_bytes();
     let rest = &packet[ip_chain_len + ah_len..];
@@ -117,7 +128,11 @@ pub fn encapsulate(
     buf.data_mut()[at..at + icv_len].copy_from_slice(&icv[..icv_len]);
 
     let byte_event = sa.account(inner_len);
-    Ok(Encapsulated { ip_header_len: ip_chain_len, udp_encapsulated: false, event: byte_event.or(time_event) })
+    Ok(Encapsulated {
+        ip_header_len: ip_chain_len,
+        udp_encapsulated: false,
+        event: byte_event.or(time_event),
+    })
 }
 
 /// Verifies a received AH packet with its inbound SA and removes AH (and, in tunnel mode, the
@@ -146,14 +161,23 @@ pub fn decapsulate(
     let next_header = h.next_header();
     let mut icv = [0u8; 64];
     icv[..icv_len].copy_from_slice(&h.icv_area()[..icv_len]);
-    let seq = sa.replay().check(h.sequence_number()).map_err(|_| DropReason::InStateSequenceErrors)?;
+    let seq = sa
+        .replay()
+        .check(h.sequence_number())
+        .map_err(|_| DropReason::InStateSequenceErrors)?;
 
     let mut scratch = [0u8; MAX_HEADER_CHAIN];
-    let headers = zeroed_headers(packet, at, ah_len, outer.ipv6, &mut scratch)
+    let headers = zeroed_headers(packet, at, ah_len, icv_len, outer.ipv6, &mut scratch)
         .ok_or(DropReason::InHeaderErrors)?;
     let seq_hi = ((seq >> 32) as u32).to_be_bytes();
-    let parts: [&[u8]; 3] = [headers, &packet[at + ah_len..], if esn { &seq_hi } else { &[] }];
-    integ.verify(&parts, &icv[..icv_len]).map_err(|_| DropReason::InStateProtocolErrors)?;
+    let parts: [&[u8]; 3] = [
+        headers,
+        &packet[at + ah_len..],
+        if esn { &seq_hi } else { &[] },
+    ];
+    integ
+        .verify(&parts, &icv[..icv_len])
+        .map_err(|_| DropReason::InStateProtocolErrors)?;
     sa.replay_mut().commit(seq);
 
     match sa_mode {
@@ -166,7 +190,11 @@ pub fn decapsulate(
             if matches!(next_header, proto::IPV4 | proto::IPV6) {
                 return Err(DropReason::InStateModeErrors);
             }
-            let split = TransportSplit { header_len: at, next_header, ipv6: outer.ipv6 };
+            let split = TransportSplit {
+                header_len: at,
+                next_header,
+                ipv6: outer.ipv6,
+            };
             buf.remove_gap(split.header_len, ah_len);
             let p = buf.data_mut();
             mode::set_protocol_at(p, split.header_len, next_header, split.ipv6)
@@ -175,5 +203,8 @@ pub fn decapsulate(
         }
     }
     let event = sa.account(buf.len());
-    Ok(Decapsulated { has_payload: true, event: event.or(time_event) })
+    Ok(Decapsulated {
+        has_payload: true,
+        event: event.or(time_event),
+    })
 }

@@ -53,16 +53,20 @@ pub fn encapsulate(
     buf: &mut PacketBuf,
     now: Timestamp,
 ) -> Result<Encapsulated, DropReason> {
-    let time_event = sa.check_time(now).map_err(|_| DropReason::OutStateExpired)?;
+    let time_event = sa
+        .check_time(now)
+        .map_err(|_| DropReason::OutStateExpired)?;
     let inner_len = buf.len();
     let params = sa.params();
     let (mode, encap, padding) = (params.mode, params.encap, params.padding);
     let (src, dst, esn) = (params.src, params.dst, params.esn);
 
     let (next_header, split, inner_info) = match mode {
-        Mode::Tunnel => {
-            (mode::tunnel_next_header(buf.data())?, None, InnerInfo::of(buf.data()))
-        }
+        Mode::Tunnel => (
+            mode::tunnel_next_header(buf.data())?,
+            None,
+            InnerInfo::of(buf.data()),
+        ),
         Mode::Transport => {
             let split = mode::transport_split(buf.data(), sa)?;
             (split.next_header, Some(split), InnerInfo::default())
@@ -90,29 +94,43 @@ pub fn encapsulate(
         return Err(DropReason::OutErrors);
     }
     if buf.tailroom() < tfc + pad + esp::TRAILER_LEN + icv_len
-        || buf.headroom() < outer_len.saturating_sub(header_len) + udp_len + esp::HEADER_LEN + iv_len
+        || buf.headroom()
+            < outer_len.saturating_sub(header_len) + udp_len + esp::HEADER_LEN + iv_len
     {
         return Err(DropReason::OutErrors);
     }
 
-    let seq = sa.next_sequence().ok_or(DropReason::OutStateSequenceErrors)?;
+    let seq = sa
+        .next_sequence()
+        .ok_or(DropReason::OutStateSequenceErrors)?;
     let spi = sa.spi();
     let t = esp_transform(sa)?;
 
     // Trailer: TFC bytes (zero), monotonic padding, pad length, next header.
-    let tail = buf.append(tfc + pad + esp::TRAILER_LEN).map_err(|_| DropReason::OutErrors)?;
+    let tail = buf
+        .append(tfc + pad + esp::TRAILER_LEN)
+        .map_err(|_| DropReason::OutErrors)?;
     tail[..tfc].fill(0);
-    EspTrailer { pad_len: pad as u8, next_header }.emit(&mut tail[tfc..]);
+    EspTrailer {
+        pad_len: pad as u8,
+        next_header,
+    }
+    .emit(&mut tail[tfc..]);
     buf.append(icv_len).map_err(|_| DropReason::OutErrors)?;
 
     // ESP header and IV go in front of the protected data.
     let esp_start = match split {
         None => {
-            buf.prepend(esp::HEADER_LEN + iv_len).map_err(|_| DropReason::OutErrors)?;
+            buf.prepend(esp::HEADER_LEN + iv_len)
+                .map_err(|_| DropReason::OutErrors)?;
             0
         }
         Some(s) => {
-            let protocol = if encap.is_some() { proto::UDP } else { proto::ESP };
+            let protocol = if encap.is_some() {
+                proto::UDP
+            } else {
+                proto::ESP
+            };
             mode::transport_open(buf, &s, udp_len + esp::HEADER_LEN + iv_len, protocol)?;
             s.header_len + udp_len
         }
@@ -136,9 +154,13 @@ pub fn encapsulate(
             if let Some(e) = encap {
                 let udp_payload = buf.len() - s.header_len - udp_len;
                 let hdr = &mut buf.data_mut()[s.header_len..s.header_len + udp_len];
-                udp::UdpRepr { src_port: e.src_port, dst_port: e.dst_port, payload_len: udp_payload }
-                    .emit(hdr)
-                    .map_err(|_| DropReason::OutErrors)?;
+                udp::UdpRepr {
+                    src_port: e.src_port,
+                    dst_port: e.dst_port,
+                    payload_len: udp_payload,
+                }
+                .emit(hdr)
+                .map_err(|_| DropReason::OutErrors)?;
             }
             mode::finish_ip_header(buf.data_mut(), s.ipv6)?;
             s.header_len
@@ -172,10 +194,15 @@ pub fn decapsulate(
     let transport_udp_fixup = sa_mode == Mode::Transport && outer.encap.is_some();
 
     let packet = buf.data_mut();
-    let esp_bytes = packet.get_mut(outer.ipsec_offset..).ok_or(DropReason::InHeaderErrors)?;
+    let esp_bytes = packet
+        .get_mut(outer.ipsec_offset..)
+        .ok_or(DropReason::InHeaderErrors)?;
     let e = EspPacket::new_checked(&*esp_bytes).map_err(|_| DropReason::InHeaderErrors)?;
     let header = e.header();
-    let seq = sa.replay().check(e.sequence_number()).map_err(|_| DropReason::InStateSequenceErrors)?;
+    let seq = sa
+        .replay()
+        .check(e.sequence_number())
+        .map_err(|_| DropReason::InStateSequenceErrors)?;
 
     let t = match sa.transform() {
         SaTransform::Esp(t) => t.as_ref(),
@@ -194,7 +221,8 @@ pub fn decapsulate(
     let (iv, rest) = body.split_at_mut(iv_len);
     let (payload, icv) = rest.split_at_mut(ct_len);
     let seq_hi = esn.then_some((seq >> 32) as u32);
-    t.open(&header, seq_hi, iv, payload, icv).map_err(|_| DropReason::InStateProtocolErrors)?;
+    t.open(&header, seq_hi, iv, payload, icv)
+        .map_err(|_| DropReason::InStateProtocolErrors)?;
     sa.replay_mut().commit(seq);
 
     let (trailer, data_len) =
@@ -204,7 +232,10 @@ pub fn decapsulate(
     if trailer.next_header == proto::NO_NEXT_HEADER {
         let event = sa.account(data_len);
         buf.truncate(0);
-        return Ok(Decapsulated { has_payload: false, event: event.or(time_event) });
+        return Ok(Decapsulated {
+            has_payload: false,
+            event: event.or(time_event),
+        });
     }
 
     match sa_mode {
@@ -235,10 +266,13 @@ pub fn decapsulate(
             if transport_udp_fixup {
                 // RFC 3948 3.1.2: NAT rewrote the outer addresses the inner TCP/UDP checksum
                 // was computed over, so recompute it over the addresses we now see.
-                checksum::fill_transport_checksum(p, split.header_len, split.next_header);
+                checksum::refresh_after_nat(p, split.header_len, split.next_header);
             }
         }
     }
     let event = sa.account(buf.len());
-    Ok(Decapsulated { has_payload: true, event: event.or(time_event) })
+    Ok(Decapsulated {
+        has_payload: true,
+        event: event.or(time_event),
+    })
 }

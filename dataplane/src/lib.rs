@@ -11,6 +11,8 @@ pub mod buf;
 pub mod crypto;
 pub mod drop;
 pub mod esp;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod mode;
 pub mod replay;
 pub mod sa;

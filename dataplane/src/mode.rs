@@ -27,12 +27,18 @@ impl InnerInfo {
     pub fn of(packet: &[u8]) -> InnerInfo {
         match ip::version(packet) {
             Ok(4) => match Ipv4Packet::new_checked(packet) {
-                Ok(p) => InnerInfo { tos: p.tos(), dont_fragment: p.dont_fragment() },
+                Ok(p) => InnerInfo {
+                    tos: p.tos(),
+                    dont_fragment: p.dont_fragment(),
+                },
                 Err(_) => InnerInfo::default(),
             },
             // IPv6 is never fragmented on path, so its tunnel keeps DF set.
             Ok(_) => match Ipv6Packet::new_checked(packet) {
-                Ok(p) => InnerInfo { tos: p.traffic_class(), dont_fragment: true },
+                Ok(p) => InnerInfo {
+                    tos: p.traffic_class(),
+                    dont_fragment: true,
+                },
                 Err(_) => InnerInfo::default(),
             },
             Err(_) => InnerInfo::default(),
@@ -63,10 +69,16 @@ pub fn push_outer_header(
     let mut protocol = ipsec_protocol;
     if let Some(e) = encap {
         let payload_len = buf.len();
-        let hdr = buf.prepend(udp::HEADER_LEN).map_err(|_| DropReason::OutErrors)?;
-        UdpRepr { src_port: e.src_port, dst_port: e.dst_port, payload_len }
-            .emit(hdr)
+        let hdr = buf
+            .prepend(udp::HEADER_LEN)
             .map_err(|_| DropReason::OutErrors)?;
+        UdpRepr {
+            src_port: e.src_port,
+            dst_port: e.dst_port,
+            payload_len,
+        }
+        .emit(hdr)
+        .map_err(|_| DropReason::OutErrors)?;
         protocol = proto::UDP;
     }
     let payload_len = buf.len();
@@ -75,7 +87,9 @@ pub fn push_outer_header(
             if payload_len + ipv4::HEADER_LEN > MAX_IP_LEN {
                 return Err(DropReason::OutErrors);
             }
-            let hdr = buf.prepend(ipv4::HEADER_LEN).map_err(|_| DropReason::OutErrors)?;
+            let hdr = buf
+                .prepend(ipv4::HEADER_LEN)
+                .map_err(|_| DropReason::OutErrors)?;
             Ipv4Repr {
                 src,
                 dst,
@@ -94,7 +108,9 @@ pub fn push_outer_header(
             if payload_len > MAX_IP_LEN {
                 return Err(DropReason::OutErrors);
             }
-            let hdr = buf.prepend(ipv6::HEADER_LEN).map_err(|_| DropReason::OutErrors)?;
+            let hdr = buf
+                .prepend(ipv6::HEADER_LEN)
+                .map_err(|_| DropReason::OutErrors)?;
             Ipv6Repr {
                 src,
                 dst,
@@ -135,12 +151,22 @@ pub fn transport_split(
     match ip::version(packet) {
         Ok(4) => {
             let v4 = Ipv4Packet::new_checked(packet).map_err(|_| DropReason::OutStateModeErrors)?;
-            Ok(TransportSplit { header_len: v4.header_len(), next_header: v4.protocol(), ipv6: false })
+            Ok(TransportSplit {
+                header_len: v4.header_len(),
+                next_header: v4.protocol(),
+                ipv6: false,
+            })
         }
         _ => {
             let v6 = Ipv6Packet::new_checked(packet).map_err(|_| DropReason::OutStateModeErrors)?;
-            let (at, nh) = v6.ipsec_insertion_point().map_err(|_| DropReason::OutStateModeErrors)?;
-            Ok(TransportSplit { header_len: at, next_header: nh, ipv6: true })
+            let (at, nh) = v6
+                .ipsec_insertion_point()
+                .map_err(|_| DropReason::OutStateModeErrors)?;
+            Ok(TransportSplit {
+                header_len: at,
+                next_header: nh,
+                ipv6: true,
+            })
         }
     }
 }
@@ -153,13 +179,19 @@ pub fn transport_open(
     len: usize,
     protocol: u8,
 ) -> Result<(), DropReason> {
-    buf.open_gap(split.header_len, len).map_err(|_| DropReason::OutErrors)?;
+    buf.open_gap(split.header_len, len)
+        .map_err(|_| DropReason::OutErrors)?;
     set_protocol_at(buf.data_mut(), split.header_len, protocol, split.ipv6)
         .map_err(|_| DropReason::OutStateModeErrors)
 }
 
 /// Sets the protocol / next-header value that precedes offset `at`.
-pub fn set_protocol_at(packet: &mut [u8], at: usize, protocol: u8, ipv6: bool) -> Result<(), WireError> {
+pub fn set_protocol_at(
+    packet: &mut [u8],
+    at: usize,
+    protocol: u8,
+    ipv6: bool,
+) -> Result<(), WireError> {
     if ipv6 {
         Ipv6Packet::new_unchecked(packet).set_next_header_before(at, protocol)
     } else {
@@ -172,7 +204,9 @@ pub fn set_protocol_at(packet: &mut [u8], at: usize, protocol: u8, ipv6: bool) -
 pub fn finish_ip_header(packet: &mut [u8], ipv6: bool) -> Result<(), DropReason> {
     let len = packet.len();
     if ipv6 {
-        let payload = len.checked_sub(ipv6::HEADER_LEN).ok_or(DropReason::OutErrors)?;
+        let payload = len
+            .checked_sub(ipv6::HEADER_LEN)
+            .ok_or(DropReason::OutErrors)?;
         let payload = u16::try_from(payload).map_err(|_| DropReason::OutErrors)?;
         Ipv6Packet::new_unchecked(packet).set_payload_len(payload);
     } else {
@@ -225,7 +259,10 @@ impl OuterPacket {
         if s.protocol == proto::UDP {
             let u = udp::UdpPacket::new_checked(&packet[at..s.total_len])
                 .map_err(|_| DropReason::InHeaderErrors)?;
-            outer.encap = Some(UdpEncap { src_port: u.src_port(), dst_port: u.dst_port() });
+            outer.encap = Some(UdpEncap {
+                src_port: u.src_port(),
+                dst_port: u.dst_port(),
+            });
             outer.ipsec_offset = at + udp::HEADER_LEN;
             outer.protocol = proto::ESP;
         }

@@ -64,7 +64,10 @@ pub struct UdpEncap {
 
 impl Default for UdpEncap {
     fn default() -> Self {
-        Self { src_port: crate::wire::natt::NATT_PORT, dst_port: crate::wire::natt::NATT_PORT }
+        Self {
+            src_port: crate::wire::natt::NATT_PORT,
+            dst_port: crate::wire::natt::NATT_PORT,
+        }
     }
 }
 
@@ -211,7 +214,10 @@ impl SecurityAssociation {
             return Err(SaError::ReservedSpi(params.spi));
         }
         if params.src.is_ipv4() != params.dst.is_ipv4() {
-            return Err(SaError::MixedFamilies { src: params.src, dst: params.dst });
+            return Err(SaError::MixedFamilies {
+                src: params.src,
+                dst: params.dst,
+            });
         }
         let transform = match params.protocol {
             IpsecProtocol::Esp => SaTransform::Esp(build_esp_transform(
@@ -288,14 +294,22 @@ impl SecurityAssociation {
     pub fn expires_in(&self, now: Timestamp) -> Option<u64> {
         let age = now.millis_since(self.added_at);
         let l = &self.params.lifetime;
-        let limit = if self.state == SaState::Mature { l.soft_millis.or(l.hard_millis) } else { l.hard_millis };
+        let limit = if self.state == SaState::Mature {
+            l.soft_millis.or(l.hard_millis)
+        } else {
+            l.hard_millis
+        };
         limit.map(|t| t.saturating_sub(age))
     }
 
     /// Takes the next outbound sequence number. Exhaustion kills the SA (RFC 4303 3.3.3: the
     /// counter must never cycle).
     pub(crate) fn next_sequence(&mut self) -> Option<u64> {
-        let max = if self.params.esn { u64::MAX } else { u32::MAX as u64 };
+        let max = if self.params.esn {
+            u64::MAX
+        } else {
+            u32::MAX as u64
+        };
         if self.next_seq > max || self.next_seq == 0 {
             self.state = SaState::Dead;
             return None;
@@ -342,10 +356,16 @@ impl SecurityAssociation {
         }
         self.soft_reported = true;
         self.state = SaState::Dying;
-        Some(SaEvent::SoftExpired { spi: self.params.spi, direction: self.params.direction })
+        Some(SaEvent::SoftExpired {
+            spi: self.params.spi,
+            direction: self.params.direction,
+        })
     }
 
     fn hard_event(&self) -> SaEvent {
-        SaEvent::HardExpired { spi: self.params.spi, direction: self.params.direction }
+        SaEvent::HardExpired {
+            spi: self.params.spi,
+            direction: self.params.direction,
+        }
     }
 }

@@ -33,7 +33,10 @@ impl Sad {
         let key = (p.spi, p.protocol);
         let inbound = p.direction == Direction::Inbound;
         if inbound && self.inbound.contains_key(&key) {
-            return Err(SadError::DuplicateSpi { spi: p.spi, protocol: p.protocol.name() });
+            return Err(SadError::DuplicateSpi {
+                spi: p.spi,
+                protocol: p.protocol.name(),
+            });
         }
         let id = match self.free.pop() {
             Some(i) => {

@@ -32,7 +32,12 @@ pub fn checksum(data: &[u8]) -> u16 {
 }
 
 /// The TCP/UDP pseudo-header sum (RFC 9293 3.1, RFC 8200 8.1), to pass to [`accumulate`].
-pub fn pseudo_header(src: std::net::IpAddr, dst: std::net::IpAddr, protocol: u8, len: usize) -> u64 {
+pub fn pseudo_header(
+    src: std::net::IpAddr,
+    dst: std::net::IpAddr,
+    protocol: u8,
+    len: usize,
+) -> u64 {
     use std::net::IpAddr;
     let mut acc = 0u64;
     match (src, dst) {
@@ -56,21 +61,39 @@ pub fn pseudo_header(src: std::net::IpAddr, dst: std::net::IpAddr, protocol: u8,
     acc + protocol as u64 + len as u64
 }
 
-/// Recomputes the TCP or UDP checksum of the segment at `offset` in an IP packet (after NAT
-/// changed the addresses it covers). Other protocols, short segments and IPv4 UDP datagrams
-/// sent without a checksum are left alone.
+/// Recomputes the TCP or UDP checksum of a transport-mode packet whose outer addresses a NAT
+/// rewrote (RFC 3948 3.1.2), keeping an IPv4 UDP datagram sent without a checksum so.
+pub fn refresh_after_nat(packet: &mut [u8], offset: usize, protocol: u8) {
+    fill_transport_checksum_inner(packet, offset, protocol, true)
+}
+
+/// Computes and stores the TCP or UDP checksum of the segment at `offset` in an IP packet.
+/// Other protocols and short segments are left alone.
 pub fn fill_transport_checksum(packet: &mut [u8], offset: usize, protocol: u8) {
+    fill_transport_checksum_inner(packet, offset, protocol, false)
+}
+
+fn fill_transport_checksum_inner(
+    packet: &mut [u8],
+    offset: usize,
+    protocol: u8,
+    keep_zero_udp: bool,
+) {
     use super::{ip::IpSummary, proto};
-    let Ok(summary) = IpSummary::parse(packet) else { return };
+    let Ok(summary) = IpSummary::parse(packet) else {
+        return;
+    };
     let field = match protocol {
         proto::TCP => super::tcp::CHECKSUM_FIELD,
         proto::UDP => super::udp::CHECKSUM_FIELD,
         _ => return,
     };
     let end = summary.total_len.min(packet.len());
-    let Some(at) = offset.checked_add(field.start).filter(|a| a + 2 <= end) else { return };
+    let Some(at) = offset.checked_add(field.start).filter(|a| a + 2 <= end) else {
+        return;
+    };
     let udp = protocol == proto::UDP;
-    if udp && summary.src.is_ipv4() && packet[at..at + 2] == [0, 0] {
+    if keep_zero_udp && udp && summary.src.is_ipv4() && packet[at..at + 2] == [0, 0] {
         return;
     }
     packet[at..at + 2].fill(0);
