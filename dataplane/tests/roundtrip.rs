@@ -1,4 +1,6 @@
 //! decap(encap(p)) == p for every transform, both modes, both IP versions, with and without
+
+#![allow(clippy::unwrap_used)]
 //! ESN and UDP encapsulation, on random packets (proptest). Also the negative paths: tampering,
 //! replays and wrong keys each map to their statistics counter's drop reason.
 
