@@ -1,8 +1,8 @@
 //! decap(encap(p)) == p for every transform, both modes, both IP versions, with and without
-
-#![allow(clippy::unwrap_used)]
 //! ESN and UDP encapsulation, on random packets (proptest). Also the negative paths: tampering,
 //! replays and wrong keys each map to their statistics counter's drop reason.
+
+#![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
 use std::net::IpAddr;
