@@ -267,6 +267,11 @@ impl PolicyTable {
             .map(|(i, _)| PolicyId(i))
     }
 
+    /// The id of the row `index` (as `print` numbers it), if the table has that many rows.
+    pub fn id_at(&self, index: usize) -> Option<PolicyId> {
+        (index < self.policies.len()).then_some(PolicyId(index as u32))
+    }
+
     /// The policy. Panics for an id from another, larger table.
     pub fn get(&self, id: PolicyId) -> &Policy {
         &self.policies[id.index()]

@@ -223,6 +223,12 @@ fn ipv4_selector_never_matches_an_ipv6_policy() {
 }
 
 #[test]
+fn workers_can_share_a_table() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<PolicyTable>();
+}
+
+#[test]
 fn empty_table() {
     let table = PolicyTable::default();
     assert!(table.is_empty());
@@ -313,7 +319,8 @@ fn phase2_state_is_set_by_id_and_printed() {
         (policy("10.1.0.0/16", "10.2.0.0/16"), Origin::Static),
         (policy("10.3.0.0/16", "10.4.0.0/16"), Origin::Dynamic),
     ]);
-    let id = PolicyId(1);
+    let id = table.id_at(1).unwrap();
+    assert_eq!(table.id_at(2), None);
     assert_eq!(table.ph2_state(id), Ph2State::NoPhase2);
     assert_eq!(table.ph2_count(id), 0);
     table.set_ph2_state(id, Ph2State::Established);
