@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use super::IpProtocol;
 use crate::wire::ip::IpSummary;
 use crate::wire::{WireError, proto, tcp};
 
@@ -23,7 +24,7 @@ pub struct Selector {
 pub enum SelectorError {
     #[error("invalid IP header: {0}")]
     Ip(#[from] WireError),
-    /// A TCP, UDP or SCTP packet (or first fragment) too short to hold both ports. Refused
+    /// A TCP, UDP, SCTP, DCCP or UDP-Lite packet (or first fragment) too short to hold both ports. Refused
     /// rather than matched with port 0, so a tiny first fragment cannot slip past a
     /// port-specific policy.
     #[error("transport header too short to hold its ports")]
@@ -34,9 +35,10 @@ impl Selector {
     /// Reads the selector of an IPv4 or IPv6 packet, skipping IPv6 extension headers.
     pub fn from_packet(packet: &[u8]) -> Result<Selector, SelectorError> {
         let ip = IpSummary::parse(packet)?;
-        let (src_port, dst_port) = match (ip.protocol, ip.upper_offset) {
-            (proto::TCP | proto::UDP | proto::SCTP, Some(offset)) => {
-                // `parse` checked that the declared length fits the buffer.
+        let (src_port, dst_port) = match ip.upper_offset {
+            Some(offset) if IpProtocol(ip.protocol).has_ports() => {
+                // `parse` checked that the declared length fits the buffer. TCP, UDP, SCTP,
+                // DCCP and UDP-Lite all open with the two ports.
                 let transport = packet.get(offset..ip.total_len).unwrap_or_default();
                 tcp::ports(transport).map_err(|_| SelectorError::TruncatedTransport)?
             }
