@@ -12,11 +12,13 @@ pub enum DropReason {
     /// No SA for the SPI (and destination, protocol).
     #[error("no inbound SA for this SPI, address and protocol")]
     InNoStates,
-    /// ICV mismatch: wrong key, corruption or forgery.
-    #[error("integrity check failed (wrong key or corrupted packet)")]
+    /// ICV mismatch (wrong key, corruption or forgery), misaligned ciphertext, or a bad
+    /// padding/pad-length after decryption.
+    #[error("integrity check or decryption failed (wrong key or corrupted packet)")]
     InStateProtocolErrors,
-    /// Bad padding, bad pad length or impossible next header after decryption.
-    #[error("decrypted trailer or inner packet is invalid for the SA's mode")]
+    /// The decrypted next header or inner packet does not fit the SA's mode (e.g. no IP
+    /// packet inside a tunnel-mode SA).
+    #[error("decrypted packet is invalid for the SA's mode")]
     InStateModeErrors,
     /// Replayed or too old for the anti-replay window.
     #[error("sequence number replayed or outside the replay window")]
@@ -30,6 +32,9 @@ pub enum DropReason {
     /// Decrypted packet does not match the policy's selectors.
     #[error("inner packet does not match the SA's policy")]
     InTemplateMismatches,
+    /// The SA is bound to no policy.
+    #[error("no policy for this SA")]
+    InNoPolicies,
     /// Packet larger than the buffer can hold after transformation.
     #[error("no room in the buffer for this packet")]
     InBufferErrors,
@@ -65,6 +70,7 @@ impl DropReason {
             DropReason::InStateExpired => Counter::InStateExpired,
             DropReason::InStateMismatches => Counter::InStateMismatches,
             DropReason::InTemplateMismatches => Counter::InTemplateMismatches,
+            DropReason::InNoPolicies => Counter::InNoPolicies,
             DropReason::InBufferErrors => Counter::InBufferErrors,
             DropReason::InErrors => Counter::InErrors,
             DropReason::OutPolicyBlocked => Counter::OutPolicyBlocked,

@@ -10,6 +10,7 @@ pub mod ah;
 pub mod buf;
 pub mod crypto;
 pub mod drop;
+pub mod engine;
 pub mod esp;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -208,6 +208,16 @@ pub struct SecurityAssociation {
     pub policy: Option<usize>,
 }
 
+impl fmt::Debug for SecurityAssociation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecurityAssociation")
+            .field("params", &self.params)
+            .field("state", &self.state)
+            .field("current_packets", &self.current_packets)
+            .finish_non_exhaustive()
+    }
+}
+
 impl SecurityAssociation {
     pub fn new(params: SaParams, now: Timestamp) -> Result<Self, SaError> {
         if params.spi < 256 {
