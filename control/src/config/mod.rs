@@ -1,0 +1,1 @@
+//! The tunsec configuration file (in progress).

@@ -1,0 +1,4 @@
+//! tunsec's control side: configuration, the runtime that drives the dataplane workers, and
+//! (later) IKE. The `tunsec` binary in `main.rs` is a thin command line over this library.
+
+pub mod config;
