@@ -22,6 +22,7 @@ use crate::spd::{
 use crate::stats::Statistics;
 use crate::wire::{ah::AhHeader, esp::EspPacket, proto};
 use crate::{ah, esp};
+use std::sync::Arc;
 
 /// What to do with an outbound packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,13 @@ pub enum Outbound {
     Bypass,
     /// `buf` now holds the protected packet.
     Protected { sa: SaId, sent: Encapsulated },
+}
+
+/// Where an outbound packet goes, decided by the SPD alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboundDecision {
+    Bypass,
+    Encrypt(PolicyId),
 }
 
 /// What became of an inbound packet.
@@ -64,7 +72,8 @@ pub enum InstallError {
 
 /// The engine of one endpoint.
 pub struct Engine {
-    spd: PolicyTable,
+    /// Shared by every worker's engine: the table is read-only but for its ph2 counters.
+    spd: Arc<PolicyTable>,
     sad: Sad,
     /// Outbound SA of each policy, indexed by policy row.
     outbound: Vec<Option<SaId>>,
@@ -72,7 +81,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(spd: PolicyTable) -> Self {
+    pub fn new(spd: impl Into<Arc<PolicyTable>>) -> Self {
+        let spd = spd.into();
         let outbound = vec![None; spd.len()];
         Self {
             spd,
@@ -82,7 +92,7 @@ impl Engine {
         }
     }
 
-    pub fn spd(&self) -> &PolicyTable {
+    pub fn spd(&self) -> &Arc<PolicyTable> {
         &self.spd
     }
     pub fn sad(&self) -> &Sad {
@@ -178,32 +188,54 @@ impl Engine {
         buf: &mut PacketBuf,
         now: Timestamp,
     ) -> Result<Outbound, DropReason> {
-        let result = self.outbound_inner(buf, now);
-        if let Err(reason) = result {
-            self.stats.increment(reason.counter());
+        match self.classify_outbound(buf.data())? {
+            OutboundDecision::Bypass => Ok(Outbound::Bypass),
+            OutboundDecision::Encrypt(policy) => self.encrypt(policy, buf, now),
         }
-        result
     }
 
-    fn outbound_inner(
+    /// The SPD half of [`outbound`](Self::outbound): which policy applies and what it says,
+    /// without touching any SA. A runtime whose SAs live on other workers calls this first to
+    /// learn where the packet must go. Drops are counted here.
+    pub fn classify_outbound(&self, packet: &[u8]) -> Result<OutboundDecision, DropReason> {
+        self.counted(self.classify_inner(packet))
+    }
+
+    fn classify_inner(&self, packet: &[u8]) -> Result<OutboundDecision, DropReason> {
+        let sel = Selector::from_packet(packet).map_err(|_| DropReason::OutErrors)?;
+        if is_ike_bypass(&sel, true) {
+            return Ok(OutboundDecision::Bypass);
+        }
+        let Some((policy, p)) = self.spd.lookup_policy(&sel) else {
+            return Ok(OutboundDecision::Bypass);
+        };
+        match p.action {
+            PolicyAction::None => Ok(OutboundDecision::Bypass),
+            PolicyAction::Discard => Err(DropReason::OutPolicyBlocked),
+            PolicyAction::Encrypt => Ok(OutboundDecision::Encrypt(policy)),
+        }
+    }
+
+    /// The SA half of [`outbound`](Self::outbound), for a packet already classified to an
+    /// encrypt policy (possibly by another worker).
+    pub fn encrypt(
         &mut self,
+        policy: PolicyId,
         buf: &mut PacketBuf,
         now: Timestamp,
     ) -> Result<Outbound, DropReason> {
-        let sel = Selector::from_packet(buf.data()).map_err(|_| DropReason::OutErrors)?;
-        if is_ike_bypass(&sel, true) {
-            return Ok(Outbound::Bypass);
-        }
-        let Some((policy, p)) = self.spd.lookup_policy(&sel) else {
-            return Ok(Outbound::Bypass);
-        };
-        match p.action {
-            PolicyAction::None => return Ok(Outbound::Bypass),
-            PolicyAction::Discard => return Err(DropReason::OutPolicyBlocked),
-            PolicyAction::Encrypt => {}
-        }
-        let level = p.level;
-        let sa_id = match self.outbound[policy.index()] {
+        let result = self.encrypt_inner(policy, buf, now);
+        self.counted(result)
+    }
+
+    fn encrypt_inner(
+        &mut self,
+        policy: PolicyId,
+        buf: &mut PacketBuf,
+        now: Timestamp,
+    ) -> Result<Outbound, DropReason> {
+        let level = self.spd.get(policy).level;
+        let sa_id = match self.outbound.get(policy.index()).copied().flatten() {
             Some(id) if self.sad.get(id).is_some() => id,
             _ if level == Level::Use => return Ok(Outbound::Bypass),
             _ => return Err(DropReason::OutNoStates),
@@ -216,13 +248,29 @@ impl Engine {
         Ok(Outbound::Protected { sa: sa_id, sent })
     }
 
-    /// Processes a received IPsec packet: a whole IP packet carrying ESP, ESP-in-UDP or AH.
-    pub fn inbound(&mut self, buf: &mut PacketBuf, now: Timestamp) -> Result<Inbound, DropReason> {
-        let result = self.inbound_inner(buf, now);
-        if let Err(reason) = result {
+    /// Reads the protocol and SPI of a received IPsec packet without processing it, so a
+    /// runtime can hand the packet to the worker that owns the SA. Malformed headers are
+    /// counted here.
+    pub fn peek_inbound(&self, packet: &[u8]) -> Result<(IpsecProtocol, u32), DropReason> {
+        self.counted(inbound_headers(packet).map(|h| (h.protocol, h.spi)))
+    }
+
+    /// Counts a drop decided outside the engine (e.g. a full hand-off queue).
+    pub fn count_drop(&self, reason: DropReason) {
+        self.stats.increment(reason.counter());
+    }
+
+    fn counted<T>(&self, result: Result<T, DropReason>) -> Result<T, DropReason> {
+        if let Err(reason) = &result {
             self.stats.increment(reason.counter());
         }
         result
+    }
+
+    /// Processes a received IPsec packet: a whole IP packet carrying ESP, ESP-in-UDP or AH.
+    pub fn inbound(&mut self, buf: &mut PacketBuf, now: Timestamp) -> Result<Inbound, DropReason> {
+        let result = self.inbound_inner(buf, now);
+        self.counted(result)
     }
 
     fn inbound_inner(
@@ -230,37 +278,16 @@ impl Engine {
         buf: &mut PacketBuf,
         now: Timestamp,
     ) -> Result<Inbound, DropReason> {
-        let outer = OuterPacket::parse(buf.data())?;
-        // Link-layer padding after the IP packet is not part of it.
-        let ip_len = crate::wire::ip::IpSummary::parse(buf.data())
-            .map_err(|_| DropReason::InHeaderErrors)?
-            .total_len;
-        buf.truncate(ip_len);
-        let at = outer.ipsec_offset;
-        let header = buf.data().get(at..).ok_or(DropReason::InHeaderErrors)?;
-        let (protocol, spi) = match outer.protocol {
-            proto::ESP => (
-                IpsecProtocol::Esp,
-                EspPacket::new_checked(header)
-                    .map_err(|_| DropReason::InHeaderErrors)?
-                    .spi(),
-            ),
-            proto::AH => (
-                IpsecProtocol::Ah,
-                AhHeader::new_checked(header)
-                    .map_err(|_| DropReason::InHeaderErrors)?
-                    .spi(),
-            ),
-            _ => return Err(DropReason::InNoStates),
-        };
+        let h = inbound_headers(buf.data())?;
+        buf.truncate(h.ip_len);
         let id = self
             .sad
-            .lookup_inbound(spi, protocol, outer.dst)
+            .lookup_inbound(h.spi, h.protocol, h.outer.dst)
             .ok_or(DropReason::InNoStates)?;
         let sa = self.sad.get_mut(id).ok_or(DropReason::InNoStates)?;
-        let Decapsulated { has_payload, event } = match protocol {
-            IpsecProtocol::Esp => esp::decapsulate(sa, &outer, buf, now)?,
-            IpsecProtocol::Ah => ah::decapsulate(sa, &outer, buf, now)?,
+        let Decapsulated { has_payload, event } = match h.protocol {
+            IpsecProtocol::Esp => esp::decapsulate(sa, &h.outer, buf, now)?,
+            IpsecProtocol::Ah => ah::decapsulate(sa, &h.outer, buf, now)?,
         };
         if !has_payload {
             return Ok(Inbound::Dummy { sa: id });
@@ -285,4 +312,44 @@ impl Engine {
         }
         Ok(Inbound::Deliver { sa: id, event })
     }
+}
+
+/// The outer framing of a received IPsec packet: protocol, SPI and parsed outer headers.
+struct InboundHeaders {
+    protocol: IpsecProtocol,
+    spi: u32,
+    /// The IP packet's own length; link-layer padding after it is not part of it.
+    ip_len: usize,
+    outer: OuterPacket,
+}
+
+fn inbound_headers(packet: &[u8]) -> Result<InboundHeaders, DropReason> {
+    let outer = OuterPacket::parse(packet)?;
+    let ip_len = crate::wire::ip::IpSummary::parse(packet)
+        .map_err(|_| DropReason::InHeaderErrors)?
+        .total_len;
+    let header = packet
+        .get(outer.ipsec_offset..ip_len)
+        .ok_or(DropReason::InHeaderErrors)?;
+    let (protocol, spi) = match outer.protocol {
+        proto::ESP => (
+            IpsecProtocol::Esp,
+            EspPacket::new_checked(header)
+                .map_err(|_| DropReason::InHeaderErrors)?
+                .spi(),
+        ),
+        proto::AH => (
+            IpsecProtocol::Ah,
+            AhHeader::new_checked(header)
+                .map_err(|_| DropReason::InHeaderErrors)?
+                .spi(),
+        ),
+        _ => return Err(DropReason::InNoStates),
+    };
+    Ok(InboundHeaders {
+        protocol,
+        spi,
+        ip_len,
+        outer,
+    })
 }
