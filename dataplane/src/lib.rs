@@ -9,6 +9,7 @@
 pub mod ah;
 pub mod buf;
 pub mod crypto;
+pub mod ctl;
 pub mod drop;
 pub mod engine;
 pub mod esp;

@@ -1,0 +1,104 @@
+//! What the control thread tells workers, and what workers tell it back.
+//!
+//! Commands travel on one bounded channel per worker and are drained between packet batches,
+//! so installing or removing an SA never stops traffic: the packet path never waits on the
+//! control thread, and a worker only ever changes its own SAs.
+
+use crate::crypto::{AuthAlgorithm, EncAlgorithm};
+use crate::sa::{Direction, IpsecProtocol, SaEvent, SaParams, SaState, Timestamp, UdpEncap};
+use crate::spd::PolicyId;
+use crate::stats::StatisticsSnapshot;
+use std::net::{IpAddr, SocketAddr};
+
+/// An instruction to one worker.
+pub enum Command {
+    /// Install an SA this worker owns, bound to `policy`.
+    InstallSa {
+        policy: PolicyId,
+        params: Box<SaParams>,
+    },
+    /// Tell a worker which worker owns the inbound SA with this SPI (sent to every worker).
+    RouteSpi {
+        protocol: IpsecProtocol,
+        spi: u32,
+        owner: usize,
+    },
+    /// Remove an SA this worker owns.
+    RemoveSa {
+        protocol: IpsecProtocol,
+        spi: u32,
+        direction: Direction,
+    },
+    /// Forget the routing of an SPI.
+    UnrouteSpi { protocol: IpsecProtocol, spi: u32 },
+    /// Remove every SA (`installed-sa flush`).
+    Flush,
+    /// Send one NAT-keepalive byte from this worker's UDP-4500 socket.
+    SendKeepalive { from: IpAddr, to: SocketAddr },
+    /// Report SAs and counters on the given channel.
+    Report(crossbeam_channel::Sender<WorkerReport>),
+    /// Leave the packet loop.
+    Stop,
+}
+
+/// Something a worker tells the control thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A soft or hard lifetime was reached on an SA of this worker.
+    Sa { worker: usize, event: SaEvent },
+    /// An encrypt policy with level require has no SA (acquire, for IKE).
+    Acquire { worker: usize, policy: PolicyId },
+}
+
+/// One SA as `installed-sa print` shows it (keys excluded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaReport {
+    pub spi: u32,
+    pub direction: Direction,
+    pub protocol: IpsecProtocol,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub encap: Option<UdpEncap>,
+    pub enc: EncAlgorithm,
+    pub auth: AuthAlgorithm,
+    pub state: SaState,
+    pub hw_aead: bool,
+    pub added_at: Timestamp,
+    pub expires_in_millis: Option<u64>,
+    pub current_bytes: u64,
+    pub current_packets: u64,
+    pub replay_window: u32,
+    pub worker: usize,
+}
+
+/// A worker's answer to [`Command::Report`].
+#[derive(Debug, Clone)]
+pub struct WorkerReport {
+    pub worker: usize,
+    pub sas: Vec<SaReport>,
+    pub statistics: StatisticsSnapshot,
+}
+
+impl SaReport {
+    pub fn of(sa: &crate::sa::SecurityAssociation, worker: usize, now: Timestamp) -> SaReport {
+        let p = sa.params();
+        SaReport {
+            spi: p.spi,
+            direction: p.direction,
+            protocol: p.protocol,
+            src: p.src,
+            dst: p.dst,
+            encap: p.encap,
+            enc: p.enc,
+            auth: p.auth,
+            state: sa.state(),
+            hw_aead: sa.hw_aead(),
+            added_at: sa.added_at(),
+            expires_in_millis: sa.expires_in(now),
+            current_bytes: sa.current_bytes(),
+            current_packets: sa.current_packets(),
+            replay_window: sa.replay().size(),
+            worker,
+        }
+    }
+}
