@@ -17,6 +17,7 @@ pub mod esp;
 pub mod fuzzing;
 pub mod handoff;
 pub mod mode;
+pub mod mtu;
 pub mod replay;
 pub mod sa;
 pub mod sad;

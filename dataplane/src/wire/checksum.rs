@@ -31,6 +31,13 @@ pub fn checksum(data: &[u8]) -> u16 {
     finish(accumulate(0, data))
 }
 
+/// Incrementally updates a stored checksum when one 16-bit word changes from `old` to `new`
+/// (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')).
+pub fn update(stored: u16, old: u16, new: u16) -> u16 {
+    let sum = (!stored as u64) + (!old as u64) + new as u64;
+    finish(sum)
+}
+
 /// The TCP/UDP pseudo-header sum (RFC 9293 3.1, RFC 8200 8.1), to pass to [`accumulate`].
 pub fn pseudo_header(
     src: std::net::IpAddr,
@@ -115,6 +122,14 @@ mod tests {
         // RFC 1071 section 3: the sum of these bytes is ddf2, checksum is its complement.
         let data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
         assert_eq!(checksum(&data), !0xddf2);
+    }
+
+    #[test]
+    fn incremental_update_matches_recompute() {
+        let mut data = [0x45u8, 0x00, 0x12, 0x34, 0xab, 0xcd, 0x00, 0x01];
+        let before = checksum(&data);
+        data[2..4].copy_from_slice(&[0x0f, 0xf0]);
+        assert_eq!(update(before, 0x1234, 0x0ff0), checksum(&data));
     }
 
     #[test]

@@ -51,6 +51,47 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
 }
 
+impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
+    /// The MSS option's value and its offset in the segment, if the SYN carries one.
+    pub fn mss_option(&self) -> Option<(u16, usize)> {
+        let b = self.buffer.as_ref();
+        let end = self.header_len();
+        let mut i = MIN_HEADER_LEN;
+        while i < end {
+            match b[i] {
+                OPT_END => return None,
+                OPT_NOP => i += 1,
+                kind => {
+                    let len = *b.get(i + 1)? as usize;
+                    if len < 2 || i + len > end {
+                        return None;
+                    }
+                    if kind == OPT_MSS && len == 4 {
+                        return Some((u16::from_be_bytes([b[i + 2], b[i + 3]]), i + 2));
+                    }
+                    i += len;
+                }
+            }
+        }
+        None
+    }
+
+    /// Rewrites the MSS option value at `offset` (from [`mss_option`](Self::mss_option)) and
+    /// patches the checksum incrementally (RFC 1624).
+    pub fn set_mss(&mut self, offset: usize, mss: u16) {
+        let b = self.buffer.as_mut();
+        let old = u16::from_be_bytes([b[offset], b[offset + 1]]);
+        b[offset..offset + 2].copy_from_slice(&mss.to_be_bytes());
+        let sum = read_u16(b, field::CHECKSUM);
+        let new = super::checksum::update(sum, old, mss);
+        b[field::CHECKSUM].copy_from_slice(&new.to_be_bytes());
+    }
+}
+
+const OPT_END: u8 = 0;
+const OPT_NOP: u8 = 1;
+const OPT_MSS: u8 = 2;
+
 /// Source and destination ports of a TCP, UDP or SCTP header, which all start with them.
 /// Only 4 bytes are needed, so a truncated transport header still yields ports when present.
 pub fn ports(transport: &[u8]) -> Result<(u16, u16)> {
@@ -84,5 +125,25 @@ mod tests {
             WireError::Truncated
         );
         assert_eq!(ports(&seg[..3]).unwrap_err(), WireError::Truncated);
+    }
+
+    #[test]
+    fn mss_option_found_and_rewritten() {
+        let mut seg = [0u8; 28];
+        seg[12] = 0x70; // 28-byte header
+        seg[13] = FLAG_SYN;
+        seg[16..18].copy_from_slice(&[0x12, 0x34]);
+        seg[20..28].copy_from_slice(&[1, 1, 2, 4, 0x05, 0xb4, 0, 0]); // NOP NOP MSS=1460 END
+        let mut p = TcpPacket::new_checked(&mut seg[..]).unwrap();
+        assert_eq!(p.mss_option(), Some((1460, 24)));
+        p.set_mss(24, 1360);
+        assert_eq!(p.mss_option(), Some((1360, 24)));
+        // The word shrank by 100, so the sum shrinks and its complement (the checksum) grows.
+        assert_eq!(&seg[16..18], &(0x1234u16 + 100).to_be_bytes());
+        seg[23] = 40; // option length past the header
+        assert_eq!(
+            TcpPacket::new_checked(&mut seg[..]).unwrap().mss_option(),
+            None
+        );
     }
 }
