@@ -2,3 +2,4 @@
 //! (later) IKE. The `tunsec` binary in `main.rs` is a thin command line over this library.
 
 pub mod config;
+pub mod mgmt;

@@ -42,12 +42,14 @@ pub enum Command {
 }
 
 /// Something a worker tells the control thread.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A soft or hard lifetime was reached on an SA of this worker.
     Sa { worker: usize, event: SaEvent },
     /// An encrypt policy with level require has no SA (acquire, for IKE).
     Acquire { worker: usize, policy: PolicyId },
+    /// An SA the control thread sent could not be installed.
+    InstallFailed { worker: usize, reason: String },
 }
 
 /// One SA as `installed-sa print` shows it (keys excluded).
