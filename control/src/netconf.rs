@@ -1,0 +1,111 @@
+//! Addresses and routes of the TUN device. These change rarely and only at start, reload and
+//! exit, so they go through iproute2's `ip` command rather than a netlink implementation of
+//! our own; every change is recorded so shutdown removes exactly what was added.
+
+use std::io;
+use std::net::IpAddr;
+use std::process::Command;
+
+/// One change made to the system, to undo at shutdown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Change {
+    Address { dev: String, prefix: String },
+    Route { dev: String, prefix: String },
+}
+
+/// Applies and remembers changes; undoes them in reverse order on `undo_all` or drop.
+#[derive(Debug, Default)]
+pub struct NetConfig {
+    applied: Vec<Change>,
+}
+
+fn ip(args: &[&str]) -> io::Result<()> {
+    let out = Command::new("ip").args(args).output().map_err(|e| {
+        io::Error::new(e.kind(), format!("cannot run `ip` (install iproute2): {e}"))
+    })?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(io::Error::other(format!(
+        "`ip {}` failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr).trim()
+    )))
+}
+
+fn family(prefix: &str) -> &'static str {
+    let addr = prefix.split('/').next().unwrap_or(prefix);
+    match addr.parse::<IpAddr>() {
+        Ok(IpAddr::V6(_)) => "-6",
+        _ => "-4",
+    }
+}
+
+impl NetConfig {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `ip addr add PREFIX dev DEV` (IPv6 without duplicate address detection, since the
+    /// tunnel has no neighbours).
+    pub fn add_address(&mut self, dev: &str, prefix: &str) -> io::Result<()> {
+        let mut args = vec![family(prefix), "addr", "add", prefix, "dev", dev];
+        if family(prefix) == "-6" {
+            args.push("nodad");
+        }
+        ip(&args)?;
+        self.applied.push(Change::Address {
+            dev: dev.to_owned(),
+            prefix: prefix.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// `ip route replace PREFIX dev DEV`.
+    pub fn add_route(&mut self, dev: &str, prefix: &str) -> io::Result<()> {
+        ip(&[family(prefix), "route", "replace", prefix, "dev", dev])?;
+        self.applied.push(Change::Route {
+            dev: dev.to_owned(),
+            prefix: prefix.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Removes one route added earlier (config reload).
+    pub fn remove_route(&mut self, dev: &str, prefix: &str) -> io::Result<()> {
+        let change = Change::Route {
+            dev: dev.to_owned(),
+            prefix: prefix.to_owned(),
+        };
+        self.applied.retain(|c| *c != change);
+        ip(&[family(prefix), "route", "del", prefix, "dev", dev])
+    }
+
+    /// Routes added so far, as (device, prefix).
+    pub fn routes(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.applied.iter().filter_map(|c| match c {
+            Change::Route { dev, prefix } => Some((dev.as_str(), prefix.as_str())),
+            Change::Address { .. } => None,
+        })
+    }
+
+    /// Undoes every change, newest first; failures (the device already gone) are ignored.
+    pub fn undo_all(&mut self) {
+        while let Some(change) = self.applied.pop() {
+            let _ = match &change {
+                Change::Route { dev, prefix } => {
+                    ip(&[family(prefix), "route", "del", prefix, "dev", dev])
+                }
+                Change::Address { dev, prefix } => {
+                    ip(&[family(prefix), "addr", "del", prefix, "dev", dev])
+                }
+            };
+        }
+    }
+}
+
+impl Drop for NetConfig {
+    fn drop(&mut self) {
+        self.undo_all();
+    }
+}
