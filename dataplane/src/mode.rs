@@ -257,8 +257,14 @@ impl OuterPacket {
             ipv6,
         };
         if s.protocol == proto::UDP {
-            let u = udp::UdpPacket::new_checked(&packet[at..s.total_len])
-                .map_err(|_| DropReason::InHeaderErrors)?;
+            let datagram = &packet[at..s.total_len];
+            let u =
+                udp::UdpPacket::new_checked(datagram).map_err(|_| DropReason::InHeaderErrors)?;
+            // RFC 768: the datagram is as long as its length field says. ESP read from bytes
+            // beyond it would be bytes the sender's UDP never carried.
+            if usize::from(u.len()) != datagram.len() {
+                return Err(DropReason::InHeaderErrors);
+            }
             outer.encap = Some(UdpEncap {
                 src_port: u.src_port(),
                 dst_port: u.dst_port(),
@@ -293,4 +299,59 @@ pub fn tunnel_inner_len(inner: &[u8], next_header: u8) -> Result<usize, DropReas
 /// The mode of an SA, for code that branches on it.
 pub fn is_tunnel(sa: &SecurityAssociation) -> bool {
     sa.params().mode == Mode::Tunnel
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests {
+    use super::*;
+
+    /// IPv4 / UDP 4500 / an ESP header and 8 bytes, with `udp_len` in the UDP length field.
+    fn natt_packet(udp_len: u16) -> Vec<u8> {
+        let esp = [0x10, 0, 0, 1, 0, 0, 0, 7, 1, 2, 3, 4, 5, 6, 7, 8];
+        let mut p = vec![0u8; ipv4::HEADER_LEN + udp::HEADER_LEN];
+        Ipv4Repr {
+            src: "192.0.2.1".parse().unwrap(),
+            dst: "192.0.2.2".parse().unwrap(),
+            protocol: proto::UDP,
+            payload_len: udp::HEADER_LEN + esp.len(),
+            ttl: 64,
+            tos: 0,
+            ident: 1,
+            dont_fragment: false,
+        }
+        .emit(&mut p)
+        .unwrap();
+        UdpRepr {
+            src_port: 4500,
+            dst_port: 4500,
+            payload_len: esp.len(),
+        }
+        .emit(&mut p[ipv4::HEADER_LEN..])
+        .unwrap();
+        p[ipv4::HEADER_LEN + 4..ipv4::HEADER_LEN + 6].copy_from_slice(&udp_len.to_be_bytes());
+        p.extend_from_slice(&esp);
+        p
+    }
+
+    #[test]
+    fn udp_encapsulated_esp_is_found_behind_udp() {
+        let outer = OuterPacket::parse(&natt_packet(24)).unwrap();
+        assert_eq!(outer.ipsec_offset, 28);
+        assert_eq!(outer.ip_header_len, 20);
+        assert_eq!(outer.encap, Some(UdpEncap::default()));
+    }
+
+    /// Scapy 2.5.0 sends IPv4 NAT-T packets whose UDP length says 8 (header only) and ESP
+    /// after it; the ESP lies outside the datagram, so the packet is malformed.
+    #[test]
+    fn udp_length_must_cover_the_esp_packet() {
+        for len in [8, 23, 25] {
+            assert_eq!(
+                OuterPacket::parse(&natt_packet(len)).unwrap_err(),
+                DropReason::InHeaderErrors,
+                "UDP length {len}"
+            );
+        }
+    }
 }

@@ -379,3 +379,43 @@ fn sequence_exhaustion_kills_the_sa() {
         DropReason::OutStateExpired
     );
 }
+
+/// Transport mode behind IPv6 extension headers: ESP/AH go after hop-by-hop, before the
+/// destination options (RFC 4303 3.1.1, RFC 4302 3.1.1). Removing them used to panic (the
+/// next-header rewrite walked the chain by the stale payload length).
+#[test]
+fn transport_mode_behind_ipv6_extension_headers() {
+    for protocol in [IpsecProtocol::Esp, IpsecProtocol::Ah] {
+        let c = Case {
+            protocol,
+            enc: EncAlgorithm::AesCbc(tunsec_dataplane::crypto::KeyBits::K128),
+            auth: AuthAlgorithm::Sha256,
+            mode: Mode::Transport,
+            ipv6_outer: true,
+            ipv6_inner: true,
+            esn: false,
+            encap: false,
+            tfc: None,
+        };
+        let (mut out, mut inb) = sa_pair(&c);
+        let plain = inner_packet(&c, b"behind extension headers");
+        // IPv6 -> hop-by-hop (router alert) -> destination options (PadN) -> UDP
+        let mut packet = plain[..40].to_vec();
+        packet[6] = 0;
+        packet.extend_from_slice(&[60, 0, 5, 2, 0, 0, 1, 0]);
+        packet.extend_from_slice(&[17, 0, 1, 4, 0, 0, 0, 0]);
+        packet.extend_from_slice(&plain[40..]);
+        let plen = (packet.len() - 40) as u16;
+        packet[4..6].copy_from_slice(&plen.to_be_bytes());
+
+        let mut storage = vec![0u8; 4096];
+        storage.fill(0xa5); // what a recycled buffer may hold where the new header goes
+        let wire = encap(&mut out, &mut storage, &packet).unwrap();
+        assert_eq!(
+            wire[40],
+            protocol.ip_protocol(),
+            "{protocol:?} follows hop-by-hop"
+        );
+        assert_eq!(decap(&mut inb, &wire).unwrap(), packet, "{protocol:?}");
+    }
+}

@@ -174,16 +174,29 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv6Packet<T> {
     }
     /// Rewrites the next-header byte of the header that precedes `offset`: the fixed header's
     /// when `offset` is 40, else the extension header ending at `offset`.
+    ///
+    /// Only the headers in front of `offset` are walked, and the payload length is not
+    /// consulted: transport mode calls this while it inserts or removes an ESP/AH header, when
+    /// the length field is stale (too short on the way out, too long on the way in) and the
+    /// bytes at `offset` are the new header's, not an extension header.
     pub fn set_next_header_before(&mut self, offset: usize, value: u8) -> Result<()> {
         if offset == HEADER_LEN {
             self.set_next_header(value);
             return Ok(());
         }
+        let buffer = self.buffer.as_ref();
+        let headers = ExtHeaderIter {
+            packet: &buffer[..offset.min(buffer.len())],
+            next_header: self.next_header(),
+            offset: HEADER_LEN,
+            done: false,
+        };
         let mut target = None;
-        for ext in self.extension_headers() {
+        for ext in headers {
             let ext = ext?;
-            if ext.offset + ext.len == offset {
-                target = Some(ext.offset);
+            if ext.offset + ext.len >= offset {
+                target = (ext.offset + ext.len == offset).then_some(ext.offset);
+                break;
             }
         }
         let at = target.ok_or(WireError::Malformed)?;
@@ -398,5 +411,33 @@ mod tests {
         assert_eq!(p.upper_layer().unwrap().protocol, proto::ESP);
         p.set_next_header_before(40, proto::AH).unwrap();
         assert_eq!(p.next_header(), proto::AH);
+    }
+
+    /// Transport mode rewrites the next header while the payload length is stale. Removing
+    /// ESP/AH (length field too long) used to slice past the buffer and panic; inserting it
+    /// (length field too short, new header bytes at `offset`) used to walk into the new header
+    /// and fail.
+    #[test]
+    fn set_next_header_before_ignores_a_stale_payload_length() {
+        let mut buf = packet_with_exts();
+        // Inbound: everything after hop-by-hop and destination options is gone, the length
+        // field still counts it.
+        let mut p = Ipv6Packet::new_unchecked(&mut buf[..56]);
+        p.set_next_header_before(56, proto::UDP).unwrap();
+        assert_eq!(buf[48], proto::UDP);
+
+        // Outbound: a header is being inserted behind hop-by-hop; the length field does not
+        // count the gap yet, and hop-by-hop still names what used to follow it.
+        let mut buf = packet_with_exts();
+        buf[4..6].copy_from_slice(&8u16.to_be_bytes());
+        buf[48..56].fill(0xff);
+        let mut p = Ipv6Packet::new_unchecked(&mut buf[..]);
+        p.set_next_header_before(48, proto::ESP).unwrap();
+        assert_eq!(buf[40], proto::ESP);
+
+        // An offset that no header ends at is still refused.
+        let mut buf = packet_with_exts();
+        let mut p = Ipv6Packet::new_unchecked(&mut buf[..]);
+        assert!(p.set_next_header_before(52, proto::ESP).is_err());
     }
 }
