@@ -11,6 +11,8 @@ use std::process::Command;
 enum Change {
     Address { dev: String, prefix: String },
     Route { dev: String, prefix: String },
+    TableRoute { dev: String, prefix: String, table: String },
+    MarkRule { mark: u32, table: String, v6: bool },
 }
 
 /// Applies and remembers changes; undoes them in reverse order on `undo_all` or drop.
@@ -71,6 +73,28 @@ impl NetConfig {
         Ok(())
     }
 
+    /// `ip route replace PREFIX dev DEV table TABLE`.
+    pub fn add_route_in_table(&mut self, dev: &str, prefix: &str, table: &str) -> io::Result<()> {
+        ip(&[family(prefix), "route", "replace", prefix, "dev", dev, "table", table])?;
+        self.applied.push(Change::TableRoute {
+            dev: dev.to_owned(),
+            prefix: prefix.to_owned(),
+            table: table.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Routes traffic *without* `mark` through `table` (for IPv4 and IPv6): tunsec's own
+    /// sockets carry the mark, so what they send bypasses the routes into the TUN device.
+    pub fn add_mark_rule(&mut self, mark: u32, table: &str) -> io::Result<()> {
+        let mark_s = format!("{mark:#x}");
+        for (fam, v6) in [("-4", false), ("-6", true)] {
+            ip(&[fam, "rule", "add", "not", "fwmark", &mark_s, "table", table, "priority", "100"])?;
+            self.applied.push(Change::MarkRule { mark, table: table.to_owned(), v6 });
+        }
+        Ok(())
+    }
+
     /// Removes one route added earlier (config reload).
     pub fn remove_route(&mut self, dev: &str, prefix: &str) -> io::Result<()> {
         let change = Change::Route {
@@ -85,7 +109,7 @@ impl NetConfig {
     pub fn routes(&self) -> impl Iterator<Item = (&str, &str)> {
         self.applied.iter().filter_map(|c| match c {
             Change::Route { dev, prefix } => Some((dev.as_str(), prefix.as_str())),
-            Change::Address { .. } => None,
+            _ => None,
         })
     }
 
@@ -98,6 +122,14 @@ impl NetConfig {
                 }
                 Change::Address { dev, prefix } => {
                     ip(&[family(prefix), "addr", "del", prefix, "dev", dev])
+                }
+                Change::TableRoute { dev, prefix, table } => {
+                    ip(&[family(prefix), "route", "del", prefix, "dev", dev, "table", table])
+                }
+                Change::MarkRule { mark, table, v6 } => {
+                    let fam = if *v6 { "-6" } else { "-4" };
+                    let mark = format!("{mark:#x}");
+                    ip(&[fam, "rule", "del", "not", "fwmark", &mark, "table", table, "priority", "100"])
                 }
             };
         }

@@ -295,6 +295,29 @@ impl SecurityAssociation {
         }
     }
 
+    /// The most bytes this SA adds to an inner packet: outer IP header (tunnel mode), UDP
+    /// (NAT-T), ESP header, IV, worst-case padding and trailer, ICV; or the AH header.
+    pub fn max_overhead(&self) -> usize {
+        let p = &self.params;
+        let outer = match (p.mode, p.dst.is_ipv6()) {
+            (Mode::Tunnel, false) => crate::wire::ipv4::HEADER_LEN,
+            (Mode::Tunnel, true) => crate::wire::ipv6::HEADER_LEN,
+            (Mode::Transport, _) => 0,
+        };
+        let udp = if p.encap.is_some() { crate::wire::udp::HEADER_LEN } else { 0 };
+        let ipsec = match &self.transform {
+            SaTransform::Esp(t) => {
+                crate::wire::esp::HEADER_LEN
+                    + t.iv_len()
+                    + (t.block_len() - 1)
+                    + crate::wire::esp::TRAILER_LEN
+                    + t.icv_len()
+            }
+            SaTransform::Ah(i) => crate::wire::ah::header_len(i.icv_len(), p.dst.is_ipv6()),
+        };
+        outer + udp + ipsec
+    }
+
     /// Marks the SA dead (e.g. replaced or flushed).
     pub fn kill(&mut self) {
         self.state = SaState::Dead;

@@ -7,10 +7,10 @@ use crate::DropReason;
 use crate::buf::{DEFAULT_HEADROOM, PacketBuf};
 use crate::ctl::{Command, Event, SaReport, WorkerReport};
 use crate::engine::{Engine, Inbound, Outbound, OutboundDecision};
-use crate::handoff::{Handoff, Slot, Work, owner_of_policy};
+use crate::handoff::{Handoff, Work, owner_of_policy};
 use crate::io::raw::RawSocket;
 use crate::io::tun::TunQueue;
-use crate::io::udp::{RecvBatch, UdpSocketFd};
+use crate::io::udp::{RecvBatch, SendBatch, UdpSocketFd};
 use crate::sa::{IpsecProtocol, Timestamp};
 use crate::spd::PolicyId;
 use crate::wire::ip::IpSummary;
@@ -31,7 +31,8 @@ use std::time::{Duration, Instant};
 const BATCH: usize = 64;
 
 const TUN: Token = Token(0);
-const WAKE: Token = Token(1);
+/// The token of each worker's [`Waker`]; create it with this token.
+pub const WAKE: Token = Token(1);
 const UDP_BASE: usize = 16;
 const RAW_BASE: usize = 32;
 
@@ -72,8 +73,17 @@ struct Worker {
     s: WorkerSetup,
     /// Owner of each inbound SA by (protocol, SPI), learned from `RouteSpi` commands.
     spi_owner: HashMap<(IpsecProtocol, u32), usize>,
-    scratch: Box<[u8]>,
+    /// Whether each UDP socket is IPv6.
+    udp_v6: Vec<bool>,
+    /// Outgoing ESP-in-UDP, one batch per UDP socket, flushed after each round.
+    send: Vec<SendBatch>,
     icmp: Box<[u8]>,
+}
+
+/// Receive-side storage, kept apart from [`Worker`] so packets borrowed from it can be
+/// processed by `&mut Worker` methods.
+struct Buffers {
+    scratch: Box<[u8]>,
     recv: RecvBatch,
 }
 
@@ -86,22 +96,37 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
     for (i, s) in setup.raw_receivers.iter().enumerate() {
         setup.poll.registry().register(&mut SourceFd(&s.as_raw_fd()), Token(RAW_BASE + i), Interest::READABLE)?;
     }
+    let udp_v6 = setup
+        .udp
+        .iter()
+        .map(|s| s.local_addr().map(|a| a.is_ipv6()))
+        .collect::<io::Result<Vec<_>>>()?;
+    let send = (0..setup.udp.len())
+        .map(|_| SendBatch::new(BATCH, 0, MAX_DATAGRAM))
+        .collect::<io::Result<Vec<_>>>()?;
+    let mut bufs = Buffers {
+        scratch: vec![0u8; crate::handoff::SLOT_BYTES].into_boxed_slice(),
+        recv: RecvBatch::new(BATCH, DEFAULT_HEADROOM, MAX_DATAGRAM + crate::buf::DEFAULT_TAILROOM)?,
+    };
     let mut w = Worker {
         s: setup,
         spi_owner: HashMap::new(),
-        scratch: vec![0u8; crate::handoff::SLOT_BYTES].into_boxed_slice(),
+        udp_v6,
+        send,
         icmp: vec![0u8; 1500].into_boxed_slice(),
-        recv: RecvBatch::new(BATCH, DEFAULT_HEADROOM, 65535 + crate::buf::DEFAULT_TAILROOM),
     };
-    w.run()
+    w.run(&mut bufs)
 }
+
+/// The largest UDP payload.
+const MAX_DATAGRAM: usize = 65535;
 
 impl Worker {
     fn now(&self) -> Timestamp {
         Timestamp(self.s.epoch.elapsed().as_millis() as u64)
     }
 
-    fn run(&mut self) -> io::Result<()> {
+    fn run(&mut self, bufs: &mut Buffers) -> io::Result<()> {
         let mut events = Events::with_capacity(64);
         // mio is edge-triggered: after a wakeup each source is drained until it would block
         // or its batch budget is spent; a spent budget means "poll again without sleeping".
@@ -118,13 +143,14 @@ impl Worker {
             }
             more = false;
             more |= self.handoffs();
-            more |= self.tun_batch();
+            more |= self.tun_batch(bufs);
             for i in 0..self.s.udp.len() {
-                more |= self.udp_batch(i);
+                more |= self.udp_batch(i, bufs);
             }
             for i in 0..self.s.raw_receivers.len() {
-                more |= self.raw_batch(i);
+                more |= self.raw_batch(i, bufs);
             }
+            self.flush();
         }
     }
 
@@ -178,8 +204,22 @@ impl Worker {
         }
     }
 
+    fn udp_index(&self, local: IpAddr) -> Option<usize> {
+        self.udp_v6.iter().position(|v6| *v6 == local.is_ipv6())
+    }
+
     fn udp_for(&self, local: IpAddr) -> Option<&UdpSocketFd> {
-        self.s.udp.iter().find(|s| s.is_ipv6() == local.is_ipv6())
+        self.s.udp.get(self.udp_index(local)?)
+    }
+
+    /// Sends the queued ESP-in-UDP datagrams, one `sendmmsg` per socket.
+    fn flush(&mut self) {
+        for (batch, sock) in self.send.iter_mut().zip(&self.s.udp) {
+            if !batch.is_empty() {
+                // Drops for a full socket buffer are what a full NIC queue does too.
+                let _ = batch.flush(sock);
+            }
+        }
     }
 
     /// Packets other workers handed to us.
@@ -198,22 +238,16 @@ impl Worker {
         true
     }
 
-    fn tun_batch(&mut self) -> bool {
+    fn tun_batch(&mut self, bufs: &mut Buffers) -> bool {
         for _ in 0..BATCH {
-            let mut storage = std::mem::take(&mut self.scratch);
-            let n = match self.s.tun.read(&mut storage[DEFAULT_HEADROOM..]) {
+            let n = match self.s.tun.read(&mut bufs.scratch[DEFAULT_HEADROOM..]) {
                 Ok(n) => n,
-                Err(_) => {
-                    // WouldBlock: drained. Other errors (a packet too large for the
-                    // buffer cannot happen) end this batch too.
-                    self.scratch = storage;
-                    return false;
-                }
+                // WouldBlock: drained. Other errors end this round too; the next poll retries.
+                Err(_) => return false,
             };
-            if let Ok(mut buf) = PacketBuf::new(&mut storage, DEFAULT_HEADROOM, n) {
+            if let Ok(mut buf) = PacketBuf::new(&mut bufs.scratch, DEFAULT_HEADROOM, n) {
                 self.outbound(&mut buf);
             }
-            self.scratch = storage;
         }
         true
     }
@@ -268,70 +302,90 @@ impl Worker {
 
     /// Sends a protected packet: ESP-in-UDP from our 4500 socket, or the whole IP packet
     /// through a raw socket.
-    fn transmit(&self, packet: &[u8], ip_header_len: usize, udp_encapsulated: bool) {
+    fn transmit(&mut self, packet: &[u8], ip_header_len: usize, udp_encapsulated: bool) {
         let Ok(s) = IpSummary::parse(packet) else { return };
-        if udp_encapsulated {
-            let Some(header) = packet.get(ip_header_len..ip_header_len + udp::HEADER_LEN) else { return };
-            let Ok(u) = udp::UdpPacket::new_checked(header) else { return };
-            let to = SocketAddr::new(s.dst, u.dst_port());
-            if let Some(sock) = self.udp_for(s.src) {
-                let _ = sock.send_to(&packet[ip_header_len + udp::HEADER_LEN..], to);
-            }
-        } else {
+        if !udp_encapsulated {
             self.send_clear(packet);
+            return;
         }
+        let Some(header) = packet.get(ip_header_len..ip_header_len + udp::HEADER_LEN) else { return };
+        let Ok(u) = udp::UdpPacket::new_checked(header) else { return };
+        let to = SocketAddr::new(s.dst, u.dst_port());
+        let payload = &packet[ip_header_len + udp::HEADER_LEN..];
+        let Some(k) = self.udp_index(s.src) else { return };
+        if self.send[k].is_full() {
+            let _ = self.send[k].flush(&self.s.udp[k]);
+        }
+        let _ = self.send[k].push_from(Some(s.src), to, payload);
     }
 
-    /// Hands a whole IP packet to the kernel to route (bypass traffic and raw ESP/AH).
+    /// Hands an IP packet to the kernel to route: raw ESP/AH, and bypass traffic. IPv4 goes
+    /// whole (header included); for IPv6 the kernel writes the header, so only ESP/AH
+    /// payloads can go this way and IPv6 bypass traffic is dropped (out-errors).
     fn send_clear(&self, packet: &[u8]) {
         let Ok(s) = IpSummary::parse(packet) else { return };
-        let sock = if s.dst.is_ipv6() { &self.s.raw_send_v6 } else { &self.s.raw_send_v4 };
-        if let Some(sock) = sock {
-            let _ = sock.send_packet(packet, s.dst);
+        let sent = match s.dst {
+            IpAddr::V4(_) => self.s.raw_send_v4.as_ref().map(|sock| sock.send_packet(packet)),
+            IpAddr::V6(dst) => match (s.protocol, s.upper_offset, &self.s.raw_send_v6) {
+                (proto::ESP, Some(at), Some(sock)) => Some(sock.send_to(&packet[at..s.total_len], dst)),
+                _ => None,
+            },
+        };
+        if sent.is_none() {
+            self.s.engine.count_drop(DropReason::OutErrors);
         }
     }
 
-    fn udp_batch(&mut self, i: usize) -> bool {
-        let n = match self.recv.recv(&self.s.udp[i]) {
+    fn udp_batch(&mut self, i: usize, bufs: &mut Buffers) -> bool {
+        let n = match bufs.recv.recv(&self.s.udp[i]) {
             Ok(n) => n,
             Err(_) => return false,
         };
         for m in 0..n {
-            let (peer, local, len) = self.recv.meta(m);
-            let (headroom, slot) = self.recv.slot_mut(m);
-            let payload = &slot[headroom..headroom + len];
-            match natt::classify(payload) {
+            let Some((meta, mut buf)) = bufs.recv.packet_buf(m) else { continue };
+            if meta.truncated {
+                self.s.engine.count_drop(DropReason::InBufferErrors);
+                continue;
+            }
+            match natt::classify(buf.data()) {
                 NattPayload::Esp(_) => {}
                 // Keepalives only keep NAT bindings open; IKE goes to the control thread
-                // once IKE exists. Nothing else is ESP.
+                // once IKE exists; the rest is too short to be anything (RFC 3948: discard).
                 NattPayload::Keepalive | NattPayload::Ike(_) | NattPayload::Invalid => continue,
             }
-            let Ok(mut buf) = PacketBuf::new(slot, headroom, len) else { continue };
-            if crate::io::synthesize_outer(&mut buf, peer.ip(), local, Some((peer.port(), natt::NATT_PORT)), proto::ESP).is_err() {
+            let Some(local) = meta.dst else { continue };
+            let ports = Some((meta.src.port(), natt::NATT_PORT));
+            if crate::io::synthesize_outer(&mut buf, meta.src.ip(), local, ports, proto::ESP).is_err() {
                 self.s.engine.count_drop(DropReason::InHeaderErrors);
                 continue;
             }
             self.inbound(&mut buf);
         }
-        n == self.recv.capacity()
+        n == bufs.recv.slots()
     }
 
-    fn raw_batch(&mut self, i: usize) -> bool {
+    fn raw_batch(&mut self, i: usize, bufs: &mut Buffers) -> bool {
         for _ in 0..BATCH {
-            let mut storage = std::mem::take(&mut self.scratch);
-            let got = self.s.raw_receivers[i].recv_packet(&mut storage, DEFAULT_HEADROOM);
-            match got {
-                Ok(Some((start, len))) => {
-                    if let Ok(mut buf) = PacketBuf::new(&mut storage, start, len) {
-                        self.inbound(&mut buf);
-                    }
-                    self.scratch = storage;
-                }
-                _ => {
-                    self.scratch = storage;
-                    return false;
+            let sock = &self.s.raw_receivers[i];
+            let (protocol, v6) = (sock.protocol(), sock.is_ipv6());
+            let got = match sock.recv(&mut bufs.scratch[DEFAULT_HEADROOM..]) {
+                Ok(r) => r,
+                Err(_) => return false,
+            };
+            if got.truncated {
+                self.s.engine.count_drop(DropReason::InBufferErrors);
+                continue;
+            }
+            let Ok(mut buf) = PacketBuf::new(&mut bufs.scratch, DEFAULT_HEADROOM, got.len) else { continue };
+            if v6 {
+                // The kernel strips the IPv6 header from raw sockets; put one back.
+                let Some(dst) = got.dst else { continue };
+                if crate::io::synthesize_outer(&mut buf, got.src, dst, None, protocol).is_err() {
+                    self.s.engine.count_drop(DropReason::InHeaderErrors);
+                    continue;
                 }
             }
+            self.inbound(&mut buf);
         }
         true
     }
@@ -379,7 +433,3 @@ impl Worker {
     }
 }
 
-#[allow(dead_code)]
-fn _assert_slot_send(s: Box<Slot>) -> impl Send {
-    s
-}

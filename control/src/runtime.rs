@@ -1,0 +1,403 @@
+//! `tunsec run`: the control thread. It turns a config into a running endpoint (TUN device,
+//! sockets, pinned workers, installed SAs), then serves signals, the control socket and
+//! timers from one mio loop until told to stop, and undoes everything on the way out.
+
+use crate::config::{self, Config};
+use crate::mgmt::print;
+use crate::mgmt::socket::ControlSocket;
+use crate::netconf::NetConfig;
+use anyhow::{Context, Result, bail};
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use mio::{Events, Interest, Poll, Token, Waker};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook_mio::v1_0::Signals;
+use std::collections::HashSet;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tunsec_dataplane::ctl::{Command, Event, WorkerReport};
+use tunsec_dataplane::engine::Engine;
+use tunsec_dataplane::handoff::{Handoff, owner_of_policy};
+use tunsec_dataplane::io::{raw::RawSocket, tun, udp};
+use tunsec_dataplane::sa::{Direction, SaEvent, SaParams, SecurityAssociation, Timestamp};
+use tunsec_dataplane::spd::PolicyTable;
+use tunsec_dataplane::stats::StatisticsSnapshot;
+use tunsec_dataplane::worker::{self, WorkerSetup};
+use tunsec_dataplane::wire::{natt::NATT_PORT, proto};
+
+const SIGNALS: Token = Token(0);
+const CONTROL: Token = Token(1);
+const WAKE: Token = Token(2);
+
+/// Firewall mark on every socket tunsec sends protected traffic from, so policy routing can
+/// keep that traffic out of the TUN device (transport mode routes the peer's own address
+/// into the tunnel).
+pub const SOCKET_MARK: u32 = 0x7453;
+/// Routing table holding routes into the TUN device for transport-mode peers.
+const TRANSPORT_TABLE: &str = "201";
+
+/// How often NAT-keepalives go out on UDP-encapsulated SAs (RFC 3948 4: 20 s default).
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(20);
+
+/// Default outer path MTU when nothing better is known.
+const PATH_MTU: usize = 1500;
+
+struct WorkerHandle {
+    commands: Sender<Command>,
+    thread: JoinHandle<std::io::Result<()>>,
+}
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub fn run(path: &Path) -> Result<()> {
+    let cfg = config::load(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut daemon = Daemon::start(path.to_owned(), cfg)?;
+    let result = daemon.serve();
+    daemon.stop();
+    result
+}
+
+struct Daemon {
+    path: PathBuf,
+    cfg: Config,
+    poll: Poll,
+    workers: Vec<WorkerHandle>,
+    wakers: Arc<Vec<Waker>>,
+    events: Receiver<Event>,
+    net: NetConfig,
+    control: ControlSocket,
+    epoch: Instant,
+    /// Peers of UDP-encapsulated SAs, for keepalives: (our address, their address:port).
+    keepalive_peers: Vec<(IpAddr, SocketAddr)>,
+}
+
+/// Bytes an SA adds to an inner packet at most (outer headers, ESP/AH header, IV, worst-case
+/// padding, ICV).
+fn overhead(params: &SaParams) -> Result<usize> {
+    let sa = SecurityAssociation::new(params.clone(), Timestamp(0))?;
+    Ok(sa.max_overhead())
+}
+
+fn tunnel_mtu(cfg: &Config, installs: &[config::ManualSaInstall]) -> Result<usize> {
+    if let Some(mtu) = cfg.interface.mtu {
+        return Ok(mtu as usize);
+    }
+    let mut worst = 0;
+    for i in installs {
+        worst = worst.max(overhead(&i.outbound)?);
+    }
+    // Without any SA yet, assume AES-CBC + SHA-512 over IPv6 with NAT-T (the largest common).
+    if worst == 0 {
+        worst = 40 + 8 + 8 + 16 + 15 + 2 + 32;
+    }
+    Ok(PATH_MTU - worst)
+}
+
+fn set_mark(fd: &impl AsRawFd) -> std::io::Result<()> {
+    let mark = SOCKET_MARK as libc::c_int;
+    // SAFETY: `mark` lives for the call and its size is passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_MARK,
+            (&mark as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+}
+
+impl Daemon {
+    fn start(path: PathBuf, cfg: Config) -> Result<Daemon> {
+        let online = core_affinity::get_core_ids().map_or(1, |c| c.len()).max(1);
+        let n = cfg.workers(online);
+        let installs = cfg.manual_sa_installs();
+        let name = cfg.interface.name.clone();
+        let epoch = Instant::now();
+
+        let control = ControlSocket::bind(&cfg.daemon.control_socket)
+            .with_context(|| format!("control socket {}", cfg.daemon.control_socket.display()))?;
+
+        let queues = tun::open_queues(&name, n).with_context(|| format!("TUN device {name}"))?;
+        let mtu = tunnel_mtu(&cfg, &installs)?;
+        tun::set_mtu(&name, mtu as u32).with_context(|| format!("MTU {mtu} on {name}"))?;
+        tun::set_up(&name, true)?;
+        let mut net = NetConfig::new();
+        for a in &cfg.interface.address {
+            net.add_address(&name, &a.to_string())?;
+        }
+        let spd = Arc::new(PolicyTable::new(cfg.policies()));
+        for r in cfg.routes() {
+            net.add_route(&name, &r.to_string())?;
+        }
+        let transport_peers: HashSet<IpAddr> = spd
+            .iter()
+            .filter(|row| row.flags.active && !row.policy.tunnel)
+            .filter(|row| row.policy.action == tunsec_dataplane::spd::PolicyAction::Encrypt)
+            .map(|row| row.policy.sa_dst_address)
+            .collect();
+        if !transport_peers.is_empty() {
+            net.add_mark_rule(SOCKET_MARK, TRANSPORT_TABLE)?;
+            for peer in &transport_peers {
+                let prefix = if peer.is_ipv4() { format!("{peer}/32") } else { format!("{peer}/128") };
+                net.add_route_in_table(&name, &prefix, TRANSPORT_TABLE)?;
+            }
+        }
+
+        let needs_udp = installs.iter().any(|i| i.outbound.encap.is_some());
+        let needs_raw: HashSet<(u8, bool)> = installs
+            .iter()
+            .filter(|i| i.inbound.encap.is_none())
+            .map(|i| (i.inbound.protocol.ip_protocol(), i.inbound.dst.is_ipv6()))
+            .collect();
+        let families: HashSet<bool> = installs.iter().map(|i| i.inbound.dst.is_ipv6()).collect();
+
+        let handoff = Arc::new(Handoff::new(n, 1024, 512));
+        let (event_tx, events) = unbounded();
+        let mut polls = Vec::new();
+        let mut wakers = Vec::new();
+        for _ in 0..n {
+            let poll = Poll::new()?;
+            wakers.push(Waker::new(poll.registry(), worker::WAKE)?);
+            polls.push(poll);
+        }
+        let wakers = Arc::new(wakers);
+        let cores = core_affinity::get_core_ids().unwrap_or_default();
+        let local_v4 = cfg.interface.address.iter().map(|a| a.addr()).find(IpAddr::is_ipv4);
+        let local_v6 = cfg.interface.address.iter().map(|a| a.addr()).find(IpAddr::is_ipv6);
+
+        let mut workers = Vec::new();
+        for (index, (poll, tun)) in polls.into_iter().zip(queues).enumerate() {
+            let mut udp_sockets = Vec::new();
+            if needs_udp {
+                for &v6 in &families {
+                    let any: IpAddr = if v6 { Ipv6Addr::UNSPECIFIED.into() } else { Ipv4Addr::UNSPECIFIED.into() };
+                    let s = udp::bind_reuseport(SocketAddr::new(any, NATT_PORT))
+                        .context("UDP port 4500")?;
+                    set_mark(&s)?;
+                    udp_sockets.push(s);
+                }
+            }
+            let mut raw_receivers = Vec::new();
+            if index == 0 {
+                for &(protocol, v6) in &needs_raw {
+                    raw_receivers.push(RawSocket::open(protocol, v6).context("raw IPsec socket")?);
+                }
+            }
+            let raw_send_v4 = RawSocket::open(proto::ESP, false)?;
+            set_mark(&raw_send_v4)?;
+            let raw_send_v6 = if families.contains(&true) {
+                let s = RawSocket::open(proto::ESP, true)?;
+                set_mark(&s)?;
+                Some(s)
+            } else {
+                None
+            };
+            let (tx, rx) = bounded(1024);
+            let setup = WorkerSetup {
+                index,
+                workers: n,
+                engine: Engine::new(spd.clone()),
+                poll,
+                tun,
+                udp: udp_sockets,
+                raw_receivers,
+                raw_send_v4: Some(raw_send_v4),
+                raw_send_v6,
+                commands: rx,
+                events: event_tx.clone(),
+                handoff: handoff.clone(),
+                wakers: wakers.clone(),
+                tunnel_mtu: mtu,
+                clamp_mss: Some(tunsec_dataplane::mtu::mss_for_mtu(mtu, false)),
+                local_v4,
+                local_v6,
+                epoch,
+            };
+            let core = cores.get(index % cores.len().max(1)).copied();
+            let thread = std::thread::Builder::new()
+                .name(format!("tunsec-worker-{index}"))
+                .spawn(move || {
+                    if let Some(core) = core {
+                        core_affinity::set_for_current(core);
+                    }
+                    worker::run(setup)
+                })?;
+            workers.push(WorkerHandle { commands: tx, thread });
+        }
+
+        let poll = Poll::new()?;
+        let mut daemon = Daemon {
+            path,
+            cfg,
+            poll,
+            workers,
+            wakers,
+            events,
+            net,
+            control,
+            epoch,
+            keepalive_peers: Vec::new(),
+        };
+        for install in installs {
+            daemon.install(install)?;
+        }
+        eprintln!(
+            "tunsec: running on {name} (mtu {mtu}) with {n} worker{}, {} polic{}, {} manual SA pair{}",
+            if n == 1 { "" } else { "s" },
+            spd.len(),
+            if spd.len() == 1 { "y" } else { "ies" },
+            daemon.cfg.manual_sa_installs().len(),
+            if daemon.cfg.manual_sa_installs().len() == 1 { "" } else { "s" },
+        );
+        Ok(daemon)
+    }
+
+    fn send(&self, worker: usize, cmd: Command) {
+        if let Some(w) = self.workers.get(worker) {
+            let _ = w.commands.send(cmd);
+            if let Some(waker) = self.wakers.get(worker) {
+                let _ = waker.wake();
+            }
+        }
+    }
+
+    fn broadcast(&self, make: impl Fn() -> Command) {
+        for i in 0..self.workers.len() {
+            self.send(i, make());
+        }
+    }
+
+    /// Sends a manual SA pair to the worker that owns its policy and tells every worker where
+    /// the inbound SPI lives.
+    fn install(&mut self, install: config::ManualSaInstall) -> Result<()> {
+        let spd_len = self.cfg.policies().len();
+        if install.policy_index >= spd_len {
+            bail!("manual SA bound to missing policy #{}", install.policy_index);
+        }
+        let owner = owner_of_policy(install.policy_index, self.workers.len());
+        let policy = PolicyTable::new(self.cfg.policies())
+            .id_at(install.policy_index)
+            .context("policy id")?;
+        let (protocol, spi) = (install.inbound.protocol, install.inbound.spi);
+        if let Some(e) = install.outbound.encap {
+            self.keepalive_peers.push((install.outbound.src, SocketAddr::new(install.outbound.dst, e.dst_port)));
+        }
+        self.send(owner, Command::InstallSa { policy, params: Box::new(install.outbound) });
+        self.send(owner, Command::InstallSa { policy, params: Box::new(install.inbound) });
+        self.broadcast(|| Command::RouteSpi { protocol, spi, owner });
+        Ok(())
+    }
+
+    fn serve(&mut self) -> Result<()> {
+        let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
+        self.poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
+        let listener_fd = self.control.listener().as_raw_fd();
+        self.poll.registry().register(&mut mio::unix::SourceFd(&listener_fd), CONTROL, Interest::READABLE)?;
+        let _ = WAKE;
+        let mut events = Events::with_capacity(16);
+        let mut next_keepalive = Instant::now() + KEEPALIVE_INTERVAL;
+        loop {
+            self.poll.poll(&mut events, Some(Duration::from_millis(250))).or_else(|e| {
+                if e.kind() == std::io::ErrorKind::Interrupted { Ok(()) } else { Err(e) }
+            })?;
+            for sig in signals.pending() {
+                match sig {
+                    SIGHUP => eprintln!("tunsec: SIGHUP: configuration reload is not supported yet; restart to apply changes"),
+                    _ => {
+                        eprintln!("tunsec: shutting down");
+                        return Ok(());
+                    }
+                }
+            }
+            while let Some((mut stream, line)) = self.control.accept()? {
+                let answer = self.answer(&line);
+                let _ = stream.write_all(answer.as_bytes());
+            }
+            while let Ok(event) = self.events.try_recv() {
+                self.on_event(event);
+            }
+            if Instant::now() >= next_keepalive {
+                for &(from, to) in &self.keepalive_peers {
+                    self.send(0, Command::SendKeepalive { from, to });
+                }
+                next_keepalive += KEEPALIVE_INTERVAL;
+            }
+            for (i, w) in self.workers.iter().enumerate() {
+                if w.thread.is_finished() {
+                    bail!("worker {i} stopped unexpectedly");
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Sa { event: SaEvent::SoftExpired { spi, direction }, .. } => {
+                eprintln!("tunsec: SA {spi:#x} ({direction:?}) reached its soft lifetime");
+            }
+            Event::Sa { worker, event: SaEvent::HardExpired { spi, direction } } => {
+                eprintln!("tunsec: SA {spi:#x} ({direction:?}) reached its hard lifetime; removing it");
+                let protocol = tunsec_dataplane::sa::IpsecProtocol::Esp;
+                self.send(worker, Command::RemoveSa { protocol, spi, direction });
+                if direction == Direction::Inbound {
+                    self.broadcast(|| Command::UnrouteSpi { protocol, spi });
+                }
+            }
+            Event::Acquire { .. } => {}
+            Event::InstallFailed { worker, reason } => {
+                eprintln!("tunsec: worker {worker} could not install an SA: {reason}");
+            }
+        }
+    }
+
+    fn reports(&self) -> Vec<WorkerReport> {
+        let (tx, rx) = bounded(self.workers.len());
+        self.broadcast(|| Command::Report(tx.clone()));
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let mut out = Vec::new();
+        while out.len() < self.workers.len() {
+            match rx.recv_deadline(deadline) {
+                Ok(r) => out.push(r),
+                Err(_) => break,
+            }
+        }
+        out.sort_by_key(|r| r.worker);
+        out
+    }
+
+    fn answer(&self, line: &str) -> String {
+        let now = Timestamp(self.epoch.elapsed().as_millis() as u64);
+        match line {
+            "print statistics" => {
+                let mut total = StatisticsSnapshot::default();
+                for r in self.reports() {
+                    total.add(&r.statistics);
+                }
+                print::statistics(&total)
+            }
+            "print installed-sa" => {
+                let sas: Vec<_> = self.reports().into_iter().flat_map(|r| r.sas).collect();
+                print::installed_sa(&sas, now)
+            }
+            "print config" => format!("{}\n", self.path.display()),
+            other => format!("error: unknown request {other:?}; known: print statistics, print installed-sa\n"),
+        }
+    }
+
+    fn stop(&mut self) {
+        self.broadcast(|| Command::Stop);
+        for w in self.workers.drain(..) {
+            match w.thread.join() {
+                Ok(Err(e)) => eprintln!("tunsec: worker error: {e}"),
+                Err(_) => eprintln!("tunsec: a worker panicked"),
+                Ok(Ok(())) => {}
+            }
+        }
+        self.net.undo_all();
+    }
+}
