@@ -14,6 +14,7 @@ pub mod engine;
 pub mod esp;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod io;
 pub mod mode;
 pub mod replay;
 pub mod sa;
