@@ -16,6 +16,7 @@ pub mod esp;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod handoff;
+pub mod io;
 pub mod mode;
 pub mod mtu;
 pub mod replay;
@@ -24,5 +25,6 @@ pub mod sad;
 pub mod spd;
 pub mod stats;
 pub mod wire;
+pub mod worker;
 
 pub use drop::DropReason;

@@ -1,0 +1,102 @@
+//! The NAT-T / IKE UDP socket (ports 500 and 4500).
+//!
+//! Every worker binds its own socket to the same address with SO_REUSEPORT, and the kernel
+//! spreads peers over them by 4-tuple hash, so one peer's traffic always meets the same worker
+//! (and one tunnel does not scale past one core without re-dispatch). Packet info is switched
+//! on so each datagram reports which local address it was sent to: a responder bound to a
+//! wildcard address answers from that address, and [`super::synthesize_outer`] can rebuild
+//! the outer header the socket stripped.
+//!
+//! Batch I/O is [`RecvBatch`] / [`SendBatch`]; [`UdpSocketFd::send_to`] is for the odd single
+//! packet (NAT keepalives, IKE).
+
+use super::sys::setsockopt_int;
+use socket2::{Domain, Protocol, Socket, Type};
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+
+pub use super::batch::{DEFAULT_BATCH, Flushed, PushError, RecvBatch, RecvMeta, SendBatch};
+
+/// Socket buffer size asked for (best effort): a few batches of full-size packets per worker.
+pub const SOCKET_BUFFER: usize = 4 << 20;
+
+/// A nonblocking, close-on-exec UDP socket bound with SO_REUSEPORT and packet info enabled.
+#[derive(Debug)]
+pub struct UdpSocketFd {
+    socket: std::net::UdpSocket,
+}
+
+/// Binds a UDP socket to `local` for one worker; call once per worker with the same address.
+///
+/// Sets SO_REUSEADDR and SO_REUSEPORT, nonblocking and close-on-exec, asks for
+/// [`SOCKET_BUFFER`]-byte receive and send buffers (SO_*BUFFORCE when privileged, else capped
+/// by the sysctl maxima; failures ignored), and enables IP_PKTINFO (IPv4) or IPV6_RECVPKTINFO
+/// with IPV6_V6ONLY (IPv6; IPv4 gets its own socket).
+pub fn bind_reuseport(local: SocketAddr) -> io::Result<UdpSocketFd> {
+    let socket = Socket::new(
+        Domain::for_address(local),
+        Type::DGRAM.nonblocking().cloexec(),
+        Some(Protocol::UDP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    grow_buffers(&socket);
+    if local.is_ipv4() {
+        setsockopt_int(&socket, libc::IPPROTO_IP, libc::IP_PKTINFO, 1)?;
+    } else {
+        socket.set_only_v6(true)?;
+        setsockopt_int(&socket, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
+    }
+    socket.bind(&local.into())?;
+    Ok(UdpSocketFd {
+        socket: socket.into(),
+    })
+}
+
+/// Asks for large socket buffers; the forced variants need CAP_NET_ADMIN, the plain ones are
+/// silently capped at net.core.[rw]mem_max. Neither failure matters for correctness.
+fn grow_buffers(socket: &Socket) {
+    let size = SOCKET_BUFFER as libc::c_int;
+    for (force, plain) in [
+        (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+        (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+    ] {
+        if setsockopt_int(socket, libc::SOL_SOCKET, force, size).is_err() {
+            let _ = setsockopt_int(socket, libc::SOL_SOCKET, plain, size);
+        }
+    }
+}
+
+impl UdpSocketFd {
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    /// Sends one datagram; nonblocking, so `WouldBlock` passes through.
+    pub fn send_to(&self, data: &[u8], dst: SocketAddr) -> io::Result<usize> {
+        self.socket.send_to(data, dst)
+    }
+
+    /// Receives one datagram (slow paths and tests; the data path uses [`RecvBatch`]).
+    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.socket.recv_from(buf)
+    }
+
+    /// The underlying std socket, e.g. to register with an event loop.
+    pub fn as_std(&self) -> &std::net::UdpSocket {
+        &self.socket
+    }
+}
+
+impl AsRawFd for UdpSocketFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.socket.as_raw_fd()
+    }
+}
+
+impl AsFd for UdpSocketFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+}
