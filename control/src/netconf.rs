@@ -9,10 +9,24 @@ use std::process::Command;
 /// One change made to the system, to undo at shutdown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Change {
-    Address { dev: String, prefix: String },
-    Route { dev: String, prefix: String },
-    TableRoute { dev: String, prefix: String, table: String },
-    MarkRule { mark: u32, table: String, v6: bool },
+    Address {
+        dev: String,
+        prefix: String,
+    },
+    Route {
+        dev: String,
+        prefix: String,
+    },
+    TableRoute {
+        dev: String,
+        prefix: String,
+        table: String,
+    },
+    MarkRule {
+        mark: u32,
+        table: String,
+        v6: bool,
+    },
 }
 
 /// Applies and remembers changes; undoes them in reverse order on `undo_all` or drop.
@@ -75,7 +89,16 @@ impl NetConfig {
 
     /// `ip route replace PREFIX dev DEV table TABLE`.
     pub fn add_route_in_table(&mut self, dev: &str, prefix: &str, table: &str) -> io::Result<()> {
-        ip(&[family(prefix), "route", "replace", prefix, "dev", dev, "table", table])?;
+        ip(&[
+            family(prefix),
+            "route",
+            "replace",
+            prefix,
+            "dev",
+            dev,
+            "table",
+            table,
+        ])?;
         self.applied.push(Change::TableRoute {
             dev: dev.to_owned(),
             prefix: prefix.to_owned(),
@@ -89,8 +112,14 @@ impl NetConfig {
     pub fn add_mark_rule(&mut self, mark: u32, table: &str) -> io::Result<()> {
         let mark_s = format!("{mark:#x}");
         for (fam, v6) in [("-4", false), ("-6", true)] {
-            ip(&[fam, "rule", "add", "not", "fwmark", &mark_s, "table", table, "priority", "100"])?;
-            self.applied.push(Change::MarkRule { mark, table: table.to_owned(), v6 });
+            ip(&[
+                fam, "rule", "add", "not", "fwmark", &mark_s, "table", table, "priority", "100",
+            ])?;
+            self.applied.push(Change::MarkRule {
+                mark,
+                table: table.to_owned(),
+                v6,
+            });
         }
         Ok(())
     }
@@ -123,13 +152,23 @@ impl NetConfig {
                 Change::Address { dev, prefix } => {
                     ip(&[family(prefix), "addr", "del", prefix, "dev", dev])
                 }
-                Change::TableRoute { dev, prefix, table } => {
-                    ip(&[family(prefix), "route", "del", prefix, "dev", dev, "table", table])
-                }
+                Change::TableRoute { dev, prefix, table } => ip(&[
+                    family(prefix),
+                    "route",
+                    "del",
+                    prefix,
+                    "dev",
+                    dev,
+                    "table",
+                    table,
+                ]),
                 Change::MarkRule { mark, table, v6 } => {
                     let fam = if *v6 { "-6" } else { "-4" };
                     let mark = format!("{mark:#x}");
-                    ip(&[fam, "rule", "del", "not", "fwmark", &mark, "table", table, "priority", "100"])
+                    ip(&[
+                        fam, "rule", "del", "not", "fwmark", &mark, "table", table, "priority",
+                        "100",
+                    ])
                 }
             };
         }

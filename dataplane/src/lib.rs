@@ -1,9 +1,9 @@
 //! tunsec's packet engine: ESP and AH in tunnel and transport mode, the policy (SPD) and SA
 //! (SAD) databases, anti-replay, and the statistics counters of RouterOS's `/ip ipsec statistics`.
 //!
-//! Everything here is I/O-free: functions take buffers and `now` and return what to do, so the
-//! engine can be driven by the TUN runtime, by tests with two engines in one process, and by
-//! fuzzers. Packets are transformed in place inside a caller-provided [`buf::PacketBuf`] with
+//! The engine is I/O-free: functions take buffers and `now` and return what to do, so it can
+//! be driven by the TUN runtime, by tests with two engines in one process, and by fuzzers.
+//! The OS lives in `io/` (TUN, sockets) and `worker.rs` (the per-core packet loop). Packets are transformed in place inside a caller-provided [`buf::PacketBuf`] with
 //! head- and tailroom; the hot path allocates nothing.
 
 pub mod ah;

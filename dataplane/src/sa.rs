@@ -304,7 +304,11 @@ impl SecurityAssociation {
             (Mode::Tunnel, true) => crate::wire::ipv6::HEADER_LEN,
             (Mode::Transport, _) => 0,
         };
-        let udp = if p.encap.is_some() { crate::wire::udp::HEADER_LEN } else { 0 };
+        let udp = if p.encap.is_some() {
+            crate::wire::udp::HEADER_LEN
+        } else {
+            0
+        };
         let ipsec = match &self.transform {
             SaTransform::Esp(t) => {
                 crate::wire::esp::HEADER_LEN

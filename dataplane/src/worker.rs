@@ -89,12 +89,24 @@ struct Buffers {
 
 /// Runs the worker until it is told to stop. Errors are fatal setup errors.
 pub fn run(setup: WorkerSetup) -> io::Result<()> {
-    setup.poll.registry().register(&mut SourceFd(&setup.tun.as_raw_fd()), TUN, Interest::READABLE)?;
+    setup.poll.registry().register(
+        &mut SourceFd(&setup.tun.as_raw_fd()),
+        TUN,
+        Interest::READABLE,
+    )?;
     for (i, s) in setup.udp.iter().enumerate() {
-        setup.poll.registry().register(&mut SourceFd(&s.as_raw_fd()), Token(UDP_BASE + i), Interest::READABLE)?;
+        setup.poll.registry().register(
+            &mut SourceFd(&s.as_raw_fd()),
+            Token(UDP_BASE + i),
+            Interest::READABLE,
+        )?;
     }
     for (i, s) in setup.raw_receivers.iter().enumerate() {
-        setup.poll.registry().register(&mut SourceFd(&s.as_raw_fd()), Token(RAW_BASE + i), Interest::READABLE)?;
+        setup.poll.registry().register(
+            &mut SourceFd(&s.as_raw_fd()),
+            Token(RAW_BASE + i),
+            Interest::READABLE,
+        )?;
     }
     let udp_v6 = setup
         .udp
@@ -106,7 +118,11 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         .collect::<io::Result<Vec<_>>>()?;
     let mut bufs = Buffers {
         scratch: vec![0u8; crate::handoff::SLOT_BYTES].into_boxed_slice(),
-        recv: RecvBatch::new(BATCH, DEFAULT_HEADROOM, MAX_DATAGRAM + crate::buf::DEFAULT_TAILROOM)?,
+        recv: RecvBatch::new(
+            BATCH,
+            DEFAULT_HEADROOM,
+            MAX_DATAGRAM + crate::buf::DEFAULT_TAILROOM,
+        )?,
     };
     let mut w = Worker {
         s: setup,
@@ -132,11 +148,15 @@ impl Worker {
         // or its batch budget is spent; a spent budget means "poll again without sleeping".
         let mut more = true;
         loop {
-            let timeout = if more { Duration::ZERO } else { Duration::from_millis(200) };
-            if let Err(e) = self.s.poll.poll(&mut events, Some(timeout)) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    return Err(e);
-                }
+            let timeout = if more {
+                Duration::ZERO
+            } else {
+                Duration::from_millis(200)
+            };
+            if let Err(e) = self.s.poll.poll(&mut events, Some(timeout))
+                && e.kind() != io::ErrorKind::Interrupted
+            {
+                return Err(e);
             }
             if !self.commands()? {
                 return Ok(());
@@ -168,16 +188,27 @@ impl Worker {
                 Command::InstallSa { policy, params } => {
                     // The runtime validated the SA; a failure here is reported, not fatal.
                     if let Err(e) = self.s.engine.install(policy, *params, now) {
-                        let _ = self.s.events.send(Event::InstallFailed { worker: self.s.index, reason: e.to_string() });
+                        let _ = self.s.events.send(Event::InstallFailed {
+                            worker: self.s.index,
+                            reason: e.to_string(),
+                        });
                     }
                 }
-                Command::RouteSpi { protocol, spi, owner } => {
+                Command::RouteSpi {
+                    protocol,
+                    spi,
+                    owner,
+                } => {
                     self.spi_owner.insert((protocol, spi), owner);
                 }
                 Command::UnrouteSpi { protocol, spi } => {
                     self.spi_owner.remove(&(protocol, spi));
                 }
-                Command::RemoveSa { protocol, spi, direction } => {
+                Command::RemoveSa {
+                    protocol,
+                    spi,
+                    direction,
+                } => {
                     let found = self.s.engine.sad().iter().find(|(_, sa)| {
                         let p = sa.params();
                         p.protocol == protocol && p.spi == spi && p.direction == direction
@@ -193,7 +224,13 @@ impl Worker {
                     }
                 }
                 Command::Report(reply) => {
-                    let sas = self.s.engine.sad().iter().map(|(_, sa)| SaReport::of(sa, self.s.index, now)).collect();
+                    let sas = self
+                        .s
+                        .engine
+                        .sad()
+                        .iter()
+                        .map(|(_, sa)| SaReport::of(sa, self.s.index, now))
+                        .collect();
                     let _ = reply.send(WorkerReport {
                         worker: self.s.index,
                         sas,
@@ -225,7 +262,9 @@ impl Worker {
     /// Packets other workers handed to us.
     fn handoffs(&mut self) -> bool {
         for _ in 0..BATCH {
-            let Some(mut slot) = self.s.handoff.receive(self.s.index) else { return false };
+            let Some(mut slot) = self.s.handoff.receive(self.s.index) else {
+                return false;
+            };
             let work = slot.work;
             if let Some(mut buf) = slot.packet_buf() {
                 match work {
@@ -263,7 +302,12 @@ impl Worker {
                 if owner == self.s.index {
                     self.encrypt_local(policy, buf);
                 } else {
-                    self.hand_off(owner, buf.data(), Work::Encrypt(policy), DropReason::OutErrors);
+                    self.hand_off(
+                        owner,
+                        buf.data(),
+                        Work::Encrypt(policy),
+                        DropReason::OutErrors,
+                    );
                 }
             }
             Err(_) => {} // counted by the engine
@@ -279,20 +323,30 @@ impl Worker {
         match self.s.engine.encrypt(policy, buf, now) {
             Ok(Outbound::Protected { sent, .. }) => {
                 if let Some(e) = sent.event {
-                    let _ = self.s.events.send(Event::Sa { worker: self.s.index, event: e });
+                    let _ = self.s.events.send(Event::Sa {
+                        worker: self.s.index,
+                        event: e,
+                    });
                 }
                 self.transmit(buf.data(), sent.ip_header_len, sent.udp_encapsulated);
             }
             Ok(Outbound::Bypass) => self.send_clear(buf.data()),
             Err(DropReason::OutNoStates) => {
-                let _ = self.s.events.send(Event::Acquire { worker: self.s.index, policy });
+                let _ = self.s.events.send(Event::Acquire {
+                    worker: self.s.index,
+                    policy,
+                });
             }
             Err(_) => {}
         }
     }
 
     fn reply_too_big(&mut self, packet: &[u8]) {
-        let local = if packet.first().is_some_and(|b| b >> 4 == 6) { self.s.local_v6 } else { self.s.local_v4 };
+        let local = if packet.first().is_some_and(|b| b >> 4 == 6) {
+            self.s.local_v6
+        } else {
+            self.s.local_v4
+        };
         let Some(local) = local else { return };
         let mtu = self.s.tunnel_mtu.min(u16::MAX as usize) as u16;
         if let Some(n) = crate::mtu::too_big_reply(packet, mtu, local, &mut self.icmp) {
@@ -303,16 +357,24 @@ impl Worker {
     /// Sends a protected packet: ESP-in-UDP from our 4500 socket, or the whole IP packet
     /// through a raw socket.
     fn transmit(&mut self, packet: &[u8], ip_header_len: usize, udp_encapsulated: bool) {
-        let Ok(s) = IpSummary::parse(packet) else { return };
+        let Ok(s) = IpSummary::parse(packet) else {
+            return;
+        };
         if !udp_encapsulated {
             self.send_clear(packet);
             return;
         }
-        let Some(header) = packet.get(ip_header_len..ip_header_len + udp::HEADER_LEN) else { return };
-        let Ok(u) = udp::UdpPacket::new_checked(header) else { return };
+        let Some(header) = packet.get(ip_header_len..ip_header_len + udp::HEADER_LEN) else {
+            return;
+        };
+        let Ok(u) = udp::UdpPacket::new_checked(header) else {
+            return;
+        };
         let to = SocketAddr::new(s.dst, u.dst_port());
         let payload = &packet[ip_header_len + udp::HEADER_LEN..];
-        let Some(k) = self.udp_index(s.src) else { return };
+        let Some(k) = self.udp_index(s.src) else {
+            return;
+        };
         if self.send[k].is_full() {
             let _ = self.send[k].flush(&self.s.udp[k]);
         }
@@ -323,11 +385,19 @@ impl Worker {
     /// whole (header included); for IPv6 the kernel writes the header, so only ESP/AH
     /// payloads can go this way and IPv6 bypass traffic is dropped (out-errors).
     fn send_clear(&self, packet: &[u8]) {
-        let Ok(s) = IpSummary::parse(packet) else { return };
+        let Ok(s) = IpSummary::parse(packet) else {
+            return;
+        };
         let sent = match s.dst {
-            IpAddr::V4(_) => self.s.raw_send_v4.as_ref().map(|sock| sock.send_packet(packet)),
+            IpAddr::V4(_) => self
+                .s
+                .raw_send_v4
+                .as_ref()
+                .map(|sock| sock.send_packet(packet)),
             IpAddr::V6(dst) => match (s.protocol, s.upper_offset, &self.s.raw_send_v6) {
-                (proto::ESP, Some(at), Some(sock)) => Some(sock.send_to(&packet[at..s.total_len], dst)),
+                (proto::ESP, Some(at), Some(sock)) => {
+                    Some(sock.send_to(&packet[at..s.total_len], dst))
+                }
                 _ => None,
             },
         };
@@ -342,7 +412,9 @@ impl Worker {
             Err(_) => return false,
         };
         for m in 0..n {
-            let Some((meta, mut buf)) = bufs.recv.packet_buf(m) else { continue };
+            let Some((meta, mut buf)) = bufs.recv.packet_buf(m) else {
+                continue;
+            };
             if meta.truncated {
                 self.s.engine.count_drop(DropReason::InBufferErrors);
                 continue;
@@ -355,7 +427,9 @@ impl Worker {
             }
             let Some(local) = meta.dst else { continue };
             let ports = Some((meta.src.port(), natt::NATT_PORT));
-            if crate::io::synthesize_outer(&mut buf, meta.src.ip(), local, ports, proto::ESP).is_err() {
+            if crate::io::synthesize_outer(&mut buf, meta.src.ip(), local, ports, proto::ESP)
+                .is_err()
+            {
                 self.s.engine.count_drop(DropReason::InHeaderErrors);
                 continue;
             }
@@ -376,7 +450,9 @@ impl Worker {
                 self.s.engine.count_drop(DropReason::InBufferErrors);
                 continue;
             }
-            let Ok(mut buf) = PacketBuf::new(&mut bufs.scratch, DEFAULT_HEADROOM, got.len) else { continue };
+            let Ok(mut buf) = PacketBuf::new(&mut bufs.scratch, DEFAULT_HEADROOM, got.len) else {
+                continue;
+            };
             if v6 {
                 // The kernel strips the IPv6 header from raw sockets; put one back.
                 let Some(dst) = got.dst else { continue };
@@ -391,10 +467,14 @@ impl Worker {
     }
 
     fn inbound(&mut self, buf: &mut PacketBuf) {
-        let Ok((protocol, spi)) = self.s.engine.peek_inbound(buf.data()) else { return };
+        let Ok((protocol, spi)) = self.s.engine.peek_inbound(buf.data()) else {
+            return;
+        };
         match self.spi_owner.get(&(protocol, spi)).copied() {
             Some(owner) if owner == self.s.index => self.decrypt_local(buf),
-            Some(owner) => self.hand_off(owner, buf.data(), Work::Decrypt, DropReason::InBufferErrors),
+            Some(owner) => {
+                self.hand_off(owner, buf.data(), Work::Decrypt, DropReason::InBufferErrors)
+            }
             None => self.s.engine.count_drop(DropReason::InNoStates),
         }
     }
@@ -403,7 +483,10 @@ impl Worker {
         let now = self.now();
         if let Ok(Inbound::Deliver { event, .. }) = self.s.engine.inbound(buf, now) {
             if let Some(e) = event {
-                let _ = self.s.events.send(Event::Sa { worker: self.s.index, event: e });
+                let _ = self.s.events.send(Event::Sa {
+                    worker: self.s.index,
+                    event: e,
+                });
             }
             let _ = self.s.tun.write(buf.data());
         }
@@ -432,4 +515,3 @@ impl Worker {
         }
     }
 }
-
