@@ -12,6 +12,7 @@ packages=(
     iperf3               # throughput through tunnels
     iproute2             # ip netns, veth
     nftables             # NAT namespace for NAT-T tests
+    iputils-ping         # ping through tunnels
 )
 
 missing=()

@@ -4,3 +4,4 @@
 pub mod config;
 pub mod mgmt;
 pub mod netconf;
+pub mod runtime;

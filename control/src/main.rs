@@ -3,7 +3,9 @@
 mod demo;
 
 use clap::{Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use tunsec::{config, mgmt, runtime};
 
 #[derive(Parser)]
 #[command(
@@ -23,6 +25,29 @@ enum Command {
     /// Encrypt and decrypt sample packets between two in-process endpoints, printing what
     /// crosses the wire and the statistics counters.
     Demo,
+    /// Run the endpoint: bring up the TUN device and carry traffic as the config says.
+    Run {
+        /// Configuration file (TOML).
+        #[arg(short, long)]
+        config: PathBuf,
+    },
+    /// Validate a configuration file; every error names the table, entry, key, the bad
+    /// value and the accepted values.
+    Check {
+        #[arg(short, long)]
+        config: PathBuf,
+    },
+    /// Print a menu of the running daemon (statistics, installed-sa).
+    Print {
+        /// The menu: statistics or installed-sa.
+        menu: String,
+        /// Find the daemon's control socket from this config file.
+        #[arg(short, long, conflicts_with = "socket")]
+        config: Option<PathBuf>,
+        /// The daemon's control socket.
+        #[arg(short, long)]
+        socket: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -33,6 +58,15 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Demo => demo::run(),
+        Command::Run { config } => runtime::run(&config),
+        Command::Check { config } => match config::check(&config) {
+            Ok(summary) => {
+                println!("{}: ok\n{summary}", config.display());
+                Ok(())
+            }
+            Err(e) => Err(anyhow::anyhow!("{}: invalid configuration\n{e}", config.display())),
+        },
+        Command::Print { menu, config, socket } => print(&menu, config, socket),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -41,4 +75,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn print(menu: &str, config: Option<PathBuf>, socket: Option<PathBuf>) -> anyhow::Result<()> {
+    let socket = match (socket, config) {
+        (Some(s), _) => s,
+        (None, Some(c)) => config::load(&c)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", c.display()))?
+            .daemon
+            .control_socket
+            .clone(),
+        (None, None) => anyhow::bail!("name the daemon with --config FILE or --socket PATH"),
+    };
+    let answer = mgmt::socket::request(&socket, &format!("print {menu}"))?;
+    if let Some(err) = answer.strip_prefix("error: ") {
+        anyhow::bail!("{}", err.trim_end());
+    }
+    print!("{answer}");
+    Ok(())
 }

@@ -24,7 +24,7 @@ use tunsec_dataplane::engine::Engine;
 use tunsec_dataplane::handoff::{Handoff, owner_of_policy};
 use tunsec_dataplane::io::{raw::RawSocket, tun, udp};
 use tunsec_dataplane::sa::{Direction, SaEvent, SaParams, SecurityAssociation, Timestamp};
-use tunsec_dataplane::spd::PolicyTable;
+use tunsec_dataplane::spd::{PolicyAction, PolicyTable};
 use tunsec_dataplane::stats::StatisticsSnapshot;
 use tunsec_dataplane::worker::{self, WorkerSetup};
 use tunsec_dataplane::wire::{natt::NATT_PORT, proto};
@@ -33,12 +33,14 @@ const SIGNALS: Token = Token(0);
 const CONTROL: Token = Token(1);
 const WAKE: Token = Token(2);
 
-/// Firewall mark on every socket tunsec sends protected traffic from, so policy routing can
-/// keep that traffic out of the TUN device (transport mode routes the peer's own address
-/// into the tunnel).
+/// Firewall mark on every socket tunsec sends from. Routes into the TUN device live in their
+/// own table that only unmarked traffic consults, so what tunsec itself sends (ESP to the
+/// peer, bypassed packets) can never be routed back into the tunnel and loop; and transport
+/// mode can route the peer's own address into the TUN while ESP to that address still leaves
+/// on the real link.
 pub const SOCKET_MARK: u32 = 0x7453;
-/// Routing table holding routes into the TUN device for transport-mode peers.
-const TRANSPORT_TABLE: &str = "201";
+/// The routing table holding the routes into the TUN device.
+const TUNNEL_TABLE: &str = "201";
 
 /// How often NAT-keepalives go out on UDP-encapsulated SAs (RFC 3948 4: 20 s default).
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(20);
@@ -131,21 +133,21 @@ impl Daemon {
             net.add_address(&name, &a.to_string())?;
         }
         let spd = Arc::new(PolicyTable::new(cfg.policies()));
-        for r in cfg.routes() {
-            net.add_route(&name, &r.to_string())?;
-        }
-        let transport_peers: HashSet<IpAddr> = spd
-            .iter()
-            .filter(|row| row.flags.active && !row.policy.tunnel)
-            .filter(|row| row.policy.action == tunsec_dataplane::spd::PolicyAction::Encrypt)
-            .map(|row| row.policy.sa_dst_address)
-            .collect();
-        if !transport_peers.is_empty() {
-            net.add_mark_rule(SOCKET_MARK, TRANSPORT_TABLE)?;
-            for peer in &transport_peers {
-                let prefix = if peer.is_ipv4() { format!("{peer}/32") } else { format!("{peer}/128") };
-                net.add_route_in_table(&name, &prefix, TRANSPORT_TABLE)?;
+        net.add_mark_rule(SOCKET_MARK, TUNNEL_TABLE)?;
+        // Transport-mode policies protect traffic to the peer itself: route its address in
+        // too (the mark keeps our own ESP to it on the real link).
+        let mut routes: Vec<String> = cfg.routes().iter().map(ToString::to_string).collect();
+        for row in spd.iter() {
+            let p = row.policy;
+            if row.flags.active && !p.tunnel && p.action == PolicyAction::Encrypt {
+                let r = p.dst_address.to_string();
+                if !routes.contains(&r) {
+                    routes.push(r);
+                }
             }
+        }
+        for r in &routes {
+            net.add_route_in_table(&name, r, TUNNEL_TABLE)?;
         }
 
         let needs_udp = installs.iter().any(|i| i.outbound.encap.is_some());
