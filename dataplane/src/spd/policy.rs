@@ -359,14 +359,78 @@ mod protocol_serde {
     }
 }
 
+/// serde for the `yes | no` properties: the manual's words or booleans on input, booleans
+/// on output.
+mod yes_no {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Bool(bool),
+        Text(String),
+    }
+
+    pub fn serialize<S: Serializer>(b: &bool, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(*b)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        match Repr::deserialize(d)? {
+            Repr::Bool(b) => Ok(b),
+            Repr::Text(t) => match t.as_str() {
+                "yes" | "true" => Ok(true),
+                "no" | "false" => Ok(false),
+                _ => Err(serde::de::Error::custom(format_args!(
+                    "invalid value {t:?}: expected yes, no, true or false"
+                ))),
+            },
+        }
+    }
+}
+
+/// serde for `src-address`/`dst-address`: a prefix, or a bare address meaning that one host
+/// (`src-address=1.1.1.1` in the manual's examples).
+mod prefix_serde {
+    use ipnet::IpNet;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::net::IpAddr;
+
+    pub fn serialize<S: Serializer>(p: &IpNet, s: S) -> Result<S::Ok, S::Error> {
+        p.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<IpNet, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse::<IpNet>()
+            .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+            .map_err(|_| {
+                serde::de::Error::custom(format_args!(
+                    "invalid prefix {text:?}: expected an IP prefix or address"
+                ))
+            })
+    }
+}
+
+/// serde for `manual-sa`: a name, or `none` (as RouterOS prints it) for no manual SA.
+mod manual_sa_serde {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.filter(|name| !name.is_empty() && name != "none"))
+    }
+}
+
 /// One `/ip ipsec policy` entry. Field names are the manual's with `-` as `_`; serde uses the
 /// manual's spelling (`src-address`, ...) and fills what is missing with the manual's default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", default, deny_unknown_fields)]
 pub struct Policy {
     /// Source prefix matched in packets (IPv4 or IPv6).
+    #[serde(with = "prefix_serde")]
     pub src_address: IpNet,
     /// Destination prefix matched in packets (IPv4 or IPv6).
+    #[serde(with = "prefix_serde")]
     pub dst_address: IpNet,
     pub src_port: PortMatch,
     pub dst_port: PortMatch,
@@ -377,6 +441,7 @@ pub struct Policy {
     pub level: Level,
     pub ipsec_protocols: IpsecProtocols,
     /// Tunnel mode (new outer header from `sa-src-address` to `sa-dst-address`) or transport.
+    #[serde(with = "yes_no")]
     pub tunnel: bool,
     /// Local end of the SA (tunnel outer source).
     pub sa_src_address: IpAddr,
@@ -387,10 +452,13 @@ pub struct Policy {
     /// Policy group a template belongs to (`/ip ipsec policy group`).
     pub group: String,
     /// A template for IKE responders, never matched against packets.
+    #[serde(with = "yes_no")]
     pub template: bool,
+    #[serde(with = "yes_no")]
     pub disabled: bool,
     pub comment: String,
     /// tunsec extension: name of the manually keyed SA this policy uses instead of IKE.
+    #[serde(deserialize_with = "manual_sa_serde::deserialize")]
     pub manual_sa: Option<String>,
 }
 
@@ -575,5 +643,26 @@ mod tests {
         assert_eq!(serde_json::from_str::<Policy>(&json).unwrap(), p);
         assert!(serde_json::from_str::<Policy>(r#"{"action":"drop"}"#).is_err());
         assert!(serde_json::from_str::<Policy>(r#"{"priority":1}"#).is_err());
+    }
+
+    #[test]
+    fn serde_takes_the_manuals_forms() {
+        let p: Policy = serde_json::from_str(
+            r#"{"src-address":"1.1.1.1","dst-address":"0.0.0.0/0","tunnel":"yes",
+                "disabled":"no","template":false,"manual-sa":"none"}"#,
+        )
+        .unwrap();
+        assert_eq!(p.src_address.to_string(), "1.1.1.1/32");
+        assert!(p.tunnel && !p.disabled && !p.template);
+        assert_eq!(p.manual_sa, None);
+        let p: Policy = serde_json::from_str(r#"{"manual-sa":"site-b","tunnel":true}"#).unwrap();
+        assert_eq!(p.manual_sa.as_deref(), Some("site-b"));
+        assert!(p.tunnel);
+        assert_eq!(
+            serde_json::from_str::<Policy>(&serde_json::to_string(&p).unwrap()).unwrap(),
+            p
+        );
+        assert!(serde_json::from_str::<Policy>(r#"{"tunnel":"maybe"}"#).is_err());
+        assert!(serde_json::from_str::<Policy>(r#"{"src-address":"10.0.0.0/33"}"#).is_err());
     }
 }
