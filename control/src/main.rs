@@ -64,9 +64,16 @@ fn main() -> ExitCode {
                 println!("{}: ok\n{summary}", config.display());
                 Ok(())
             }
-            Err(e) => Err(anyhow::anyhow!("{}: invalid configuration\n{e}", config.display())),
+            Err(e) => Err(anyhow::anyhow!(
+                "{}: invalid configuration\n{e}",
+                config.display()
+            )),
         },
-        Command::Print { menu, config, socket } => print(&menu, config, socket),
+        Command::Print {
+            menu,
+            config,
+            socket,
+        } => print(&menu, config, socket),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

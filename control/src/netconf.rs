@@ -87,9 +87,16 @@ impl NetConfig {
         Ok(())
     }
 
-    /// `ip route replace PREFIX dev DEV table TABLE`.
-    pub fn add_route_in_table(&mut self, dev: &str, prefix: &str, table: &str) -> io::Result<()> {
-        ip(&[
+    /// `ip route replace PREFIX dev DEV table TABLE [src SRC]`.
+    pub fn add_route_in_table(
+        &mut self,
+        dev: &str,
+        prefix: &str,
+        table: &str,
+        src: Option<IpAddr>,
+    ) -> io::Result<()> {
+        let src = src.map(|s| s.to_string());
+        let mut args = vec![
             family(prefix),
             "route",
             "replace",
@@ -98,7 +105,11 @@ impl NetConfig {
             dev,
             "table",
             table,
-        ])?;
+        ];
+        if let Some(s) = &src {
+            args.extend(["src", s.as_str()]);
+        }
+        ip(&args)?;
         self.applied.push(Change::TableRoute {
             dev: dev.to_owned(),
             prefix: prefix.to_owned(),

@@ -26,8 +26,8 @@ use tunsec_dataplane::io::{raw::RawSocket, tun, udp};
 use tunsec_dataplane::sa::{Direction, SaEvent, SaParams, SecurityAssociation, Timestamp};
 use tunsec_dataplane::spd::{PolicyAction, PolicyTable};
 use tunsec_dataplane::stats::StatisticsSnapshot;
-use tunsec_dataplane::worker::{self, WorkerSetup};
 use tunsec_dataplane::wire::{natt::NATT_PORT, proto};
+use tunsec_dataplane::worker::{self, WorkerSetup};
 
 const SIGNALS: Token = Token(0);
 const CONTROL: Token = Token(1);
@@ -110,7 +110,11 @@ fn set_mark(fd: &impl AsRawFd) -> std::io::Result<()> {
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
         )
     };
-    if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 impl Daemon {
@@ -127,6 +131,12 @@ impl Daemon {
         let queues = tun::open_queues(&name, n).with_context(|| format!("TUN device {name}"))?;
         let mtu = tunnel_mtu(&cfg, &installs)?;
         tun::set_mtu(&name, mtu as u32).with_context(|| format!("MTU {mtu} on {name}"))?;
+        if !cfg.interface.address.iter().any(|a| a.addr().is_ipv6()) {
+            // No IPv6 in this tunnel: keep the kernel from sending router solicitations and
+            // MLD reports into it, which no policy could carry anywhere.
+            let knob = format!("/proc/sys/net/ipv6/conf/{name}/disable_ipv6");
+            let _ = std::fs::write(knob, "1");
+        }
         tun::set_up(&name, true)?;
         let mut net = NetConfig::new();
         for a in &cfg.interface.address {
@@ -136,18 +146,20 @@ impl Daemon {
         net.add_mark_rule(SOCKET_MARK, TUNNEL_TABLE)?;
         // Transport-mode policies protect traffic to the peer itself: route its address in
         // too (the mark keeps our own ESP to it on the real link).
-        let mut routes: Vec<String> = cfg.routes().iter().map(ToString::to_string).collect();
+        // Their packets must leave from our SA address, not the TUN's, hence `src`.
+        let mut routes: Vec<(String, Option<IpAddr>)> =
+            cfg.routes().iter().map(|r| (r.to_string(), None)).collect();
         for row in spd.iter() {
             let p = row.policy;
             if row.flags.active && !p.tunnel && p.action == PolicyAction::Encrypt {
                 let r = p.dst_address.to_string();
-                if !routes.contains(&r) {
-                    routes.push(r);
+                if !routes.iter().any(|(have, _)| *have == r) {
+                    routes.push((r, Some(p.sa_src_address)));
                 }
             }
         }
-        for r in &routes {
-            net.add_route_in_table(&name, r, TUNNEL_TABLE)?;
+        for (r, src) in &routes {
+            net.add_route_in_table(&name, r, TUNNEL_TABLE, *src)?;
         }
 
         let needs_udp = installs.iter().any(|i| i.outbound.encap.is_some());
@@ -169,15 +181,29 @@ impl Daemon {
         }
         let wakers = Arc::new(wakers);
         let cores = core_affinity::get_core_ids().unwrap_or_default();
-        let local_v4 = cfg.interface.address.iter().map(|a| a.addr()).find(IpAddr::is_ipv4);
-        let local_v6 = cfg.interface.address.iter().map(|a| a.addr()).find(IpAddr::is_ipv6);
+        let local_v4 = cfg
+            .interface
+            .address
+            .iter()
+            .map(|a| a.addr())
+            .find(IpAddr::is_ipv4);
+        let local_v6 = cfg
+            .interface
+            .address
+            .iter()
+            .map(|a| a.addr())
+            .find(IpAddr::is_ipv6);
 
         let mut workers = Vec::new();
         for (index, (poll, tun)) in polls.into_iter().zip(queues).enumerate() {
             let mut udp_sockets = Vec::new();
             if needs_udp {
                 for &v6 in &families {
-                    let any: IpAddr = if v6 { Ipv6Addr::UNSPECIFIED.into() } else { Ipv4Addr::UNSPECIFIED.into() };
+                    let any: IpAddr = if v6 {
+                        Ipv6Addr::UNSPECIFIED.into()
+                    } else {
+                        Ipv4Addr::UNSPECIFIED.into()
+                    };
                     let s = udp::bind_reuseport(SocketAddr::new(any, NATT_PORT))
                         .context("UDP port 4500")?;
                     set_mark(&s)?;
@@ -229,7 +255,10 @@ impl Daemon {
                     }
                     worker::run(setup)
                 })?;
-            workers.push(WorkerHandle { commands: tx, thread });
+            workers.push(WorkerHandle {
+                commands: tx,
+                thread,
+            });
         }
 
         let poll = Poll::new()?;
@@ -254,7 +283,11 @@ impl Daemon {
             spd.len(),
             if spd.len() == 1 { "y" } else { "ies" },
             daemon.cfg.manual_sa_installs().len(),
-            if daemon.cfg.manual_sa_installs().len() == 1 { "" } else { "s" },
+            if daemon.cfg.manual_sa_installs().len() == 1 {
+                ""
+            } else {
+                "s"
+            },
         );
         Ok(daemon)
     }
@@ -279,7 +312,10 @@ impl Daemon {
     fn install(&mut self, install: config::ManualSaInstall) -> Result<()> {
         let spd_len = self.cfg.policies().len();
         if install.policy_index >= spd_len {
-            bail!("manual SA bound to missing policy #{}", install.policy_index);
+            bail!(
+                "manual SA bound to missing policy #{}",
+                install.policy_index
+            );
         }
         let owner = owner_of_policy(install.policy_index, self.workers.len());
         let policy = PolicyTable::new(self.cfg.policies())
@@ -287,29 +323,62 @@ impl Daemon {
             .context("policy id")?;
         let (protocol, spi) = (install.inbound.protocol, install.inbound.spi);
         if let Some(e) = install.outbound.encap {
-            self.keepalive_peers.push((install.outbound.src, SocketAddr::new(install.outbound.dst, e.dst_port)));
+            self.keepalive_peers.push((
+                install.outbound.src,
+                SocketAddr::new(install.outbound.dst, e.dst_port),
+            ));
         }
-        self.send(owner, Command::InstallSa { policy, params: Box::new(install.outbound) });
-        self.send(owner, Command::InstallSa { policy, params: Box::new(install.inbound) });
-        self.broadcast(|| Command::RouteSpi { protocol, spi, owner });
+        self.send(
+            owner,
+            Command::InstallSa {
+                policy,
+                params: Box::new(install.outbound),
+            },
+        );
+        self.send(
+            owner,
+            Command::InstallSa {
+                policy,
+                params: Box::new(install.inbound),
+            },
+        );
+        self.broadcast(|| Command::RouteSpi {
+            protocol,
+            spi,
+            owner,
+        });
         Ok(())
     }
 
     fn serve(&mut self) -> Result<()> {
         let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
-        self.poll.registry().register(&mut signals, SIGNALS, Interest::READABLE)?;
+        self.poll
+            .registry()
+            .register(&mut signals, SIGNALS, Interest::READABLE)?;
         let listener_fd = self.control.listener().as_raw_fd();
-        self.poll.registry().register(&mut mio::unix::SourceFd(&listener_fd), CONTROL, Interest::READABLE)?;
+        self.poll.registry().register(
+            &mut mio::unix::SourceFd(&listener_fd),
+            CONTROL,
+            Interest::READABLE,
+        )?;
         let _ = WAKE;
         let mut events = Events::with_capacity(16);
         let mut next_keepalive = Instant::now() + KEEPALIVE_INTERVAL;
         loop {
-            self.poll.poll(&mut events, Some(Duration::from_millis(250))).or_else(|e| {
-                if e.kind() == std::io::ErrorKind::Interrupted { Ok(()) } else { Err(e) }
-            })?;
+            self.poll
+                .poll(&mut events, Some(Duration::from_millis(250)))
+                .or_else(|e| {
+                    if e.kind() == std::io::ErrorKind::Interrupted {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })?;
             for sig in signals.pending() {
                 match sig {
-                    SIGHUP => eprintln!("tunsec: SIGHUP: configuration reload is not supported yet; restart to apply changes"),
+                    SIGHUP => eprintln!(
+                        "tunsec: SIGHUP: configuration reload is not supported yet; restart to apply changes"
+                    ),
                     _ => {
                         eprintln!("tunsec: shutting down");
                         return Ok(());
@@ -339,13 +408,28 @@ impl Daemon {
 
     fn on_event(&mut self, event: Event) {
         match event {
-            Event::Sa { event: SaEvent::SoftExpired { spi, direction }, .. } => {
+            Event::Sa {
+                event: SaEvent::SoftExpired { spi, direction },
+                ..
+            } => {
                 eprintln!("tunsec: SA {spi:#x} ({direction:?}) reached its soft lifetime");
             }
-            Event::Sa { worker, event: SaEvent::HardExpired { spi, direction } } => {
-                eprintln!("tunsec: SA {spi:#x} ({direction:?}) reached its hard lifetime; removing it");
+            Event::Sa {
+                worker,
+                event: SaEvent::HardExpired { spi, direction },
+            } => {
+                eprintln!(
+                    "tunsec: SA {spi:#x} ({direction:?}) reached its hard lifetime; removing it"
+                );
                 let protocol = tunsec_dataplane::sa::IpsecProtocol::Esp;
-                self.send(worker, Command::RemoveSa { protocol, spi, direction });
+                self.send(
+                    worker,
+                    Command::RemoveSa {
+                        protocol,
+                        spi,
+                        direction,
+                    },
+                );
                 if direction == Direction::Inbound {
                     self.broadcast(|| Command::UnrouteSpi { protocol, spi });
                 }
@@ -387,7 +471,9 @@ impl Daemon {
                 print::installed_sa(&sas, now)
             }
             "print config" => format!("{}\n", self.path.display()),
-            other => format!("error: unknown request {other:?}; known: print statistics, print installed-sa\n"),
+            other => format!(
+                "error: unknown request {other:?}; known: print statistics, print installed-sa\n"
+            ),
         }
     }
 

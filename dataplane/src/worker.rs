@@ -357,28 +357,34 @@ impl Worker {
     /// Sends a protected packet: ESP-in-UDP from our 4500 socket, or the whole IP packet
     /// through a raw socket.
     fn transmit(&mut self, packet: &[u8], ip_header_len: usize, udp_encapsulated: bool) {
-        let Ok(s) = IpSummary::parse(packet) else {
-            return;
-        };
         if !udp_encapsulated {
             self.send_clear(packet);
             return;
         }
-        let Some(header) = packet.get(ip_header_len..ip_header_len + udp::HEADER_LEN) else {
+        // The engine built this packet; failing to read it back is a bug, counted not hidden.
+        let parsed = IpSummary::parse(packet).ok().and_then(|s| {
+            let datagram = packet.get(ip_header_len..s.total_len)?;
+            let u = udp::UdpPacket::new_checked(datagram).ok()?;
+            Some((s, u.dst_port()))
+        });
+        let Some((s, port)) = parsed else {
+            self.s.engine.count_drop(DropReason::OutErrors);
             return;
         };
-        let Ok(u) = udp::UdpPacket::new_checked(header) else {
-            return;
-        };
-        let to = SocketAddr::new(s.dst, u.dst_port());
-        let payload = &packet[ip_header_len + udp::HEADER_LEN..];
+        let payload = &packet[ip_header_len + udp::HEADER_LEN..s.total_len];
         let Some(k) = self.udp_index(s.src) else {
+            self.s.engine.count_drop(DropReason::OutErrors);
             return;
         };
         if self.send[k].is_full() {
             let _ = self.send[k].flush(&self.s.udp[k]);
         }
-        let _ = self.send[k].push_from(Some(s.src), to, payload);
+        if self.send[k]
+            .push_from(Some(s.src), SocketAddr::new(s.dst, port), payload)
+            .is_err()
+        {
+            self.s.engine.count_drop(DropReason::OutErrors);
+        }
     }
 
     /// Hands an IP packet to the kernel to route: raw ESP/AH, and bypass traffic. IPv4 goes
