@@ -177,6 +177,9 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv6Packet<T> {
     }
     /// Rewrites the next-header byte of the header that precedes `offset`: the fixed header's
     /// when `offset` is 40, else the extension header ending at `offset`.
+    ///
+    /// Only the chain in front of `offset` is read: transport mode calls this while the bytes
+    /// behind it are a gap just opened for (or left by) the IPsec header.
     pub fn set_next_header_before(&mut self, offset: usize, value: u8) -> Result<()> {
         if offset == HEADER_LEN {
             self.set_next_header(value);
@@ -185,8 +188,10 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv6Packet<T> {
         let mut target = None;
         for ext in self.extension_headers() {
             let ext = ext?;
-            if ext.offset + ext.len == offset {
-                target = Some(ext.offset);
+            let end = ext.offset + ext.len;
+            if end >= offset {
+                target = (end == offset).then_some(ext.offset);
+                break;
             }
         }
         let at = target.ok_or(WireError::Malformed)?;
@@ -404,6 +409,24 @@ mod tests {
         let mut p = Ipv6Packet::new_unchecked(&mut buf[..]);
         p.set_next_header_before(48, proto::UDP).unwrap();
         assert_eq!(buf[40], proto::UDP);
+    }
+
+    #[test]
+    fn set_next_header_before_ignores_what_follows() {
+        // Found by fuzzing: transport-mode encapsulation opens a gap for ESP/AH behind the
+        // hop-by-hop header and then sets its next header. The walk went on into the gap,
+        // read it as the (moved) destination options header, and failed on the garbage.
+        let mut buf = packet_with_exts();
+        buf[48..].fill(0);
+        buf.truncate(64);
+        let mut p = Ipv6Packet::new_unchecked(&mut buf[..]);
+        p.set_next_header_before(48, proto::AH).unwrap();
+        assert_eq!(buf[40], proto::AH);
+        let mut p = Ipv6Packet::new_unchecked(&mut buf[..]);
+        assert_eq!(
+            p.set_next_header_before(44, proto::AH).unwrap_err(),
+            WireError::Malformed
+        );
     }
 
     #[test]
