@@ -103,7 +103,10 @@ for t in "${targets[@]}"; do
             *) artifact=fuzz/${artifact#./} ;;
         esac
         echo "!!! $t FAILED (exit $rc)" >&2
-        grep -v -E '^#[0-9]+' "$log" | tail -n 60 >&2
+        # What went wrong (the panic or sanitizer report), then how libFuzzer ended.
+        grep -m 1 -A 12 -E "panicked at|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)" \
+            "$log" >&2 || true
+        grep -E "^(SUMMARY|MS:|artifact_prefix)" "$log" >&2 || true
         if [[ -n $artifact ]]; then
             echo "!!! artifact: $artifact" >&2
             echo "!!! reproduce: (cd fuzz && cargo fuzz run ${fuzz_flags[*]} $t $(realpath "$artifact"))" >&2

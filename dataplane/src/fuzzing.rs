@@ -1030,6 +1030,19 @@ fn transport_insertion_point(packet: &[u8]) -> Option<(usize, u8)> {
     }
 }
 
+/// Whether `packet` is an IPv4 fragment or carries an IPv6 fragment header (which transport
+/// mode refuses, RFC 4301 section 7).
+fn is_fragment(packet: &[u8]) -> bool {
+    match ip::version(packet) {
+        Ok(4) => Ipv4Packet::new_checked(packet).is_ok_and(|p| p.is_fragment()),
+        Ok(_) => Ipv6Packet::new_checked(packet).is_ok_and(|p| {
+            p.extension_headers()
+                .any(|e| e.is_ok_and(|e| e.kind == proto::FRAGMENT))
+        }),
+        Err(_) => false,
+    }
+}
+
 /// Fuzzer-chosen damage to a packet in flight.
 struct Mutations {
     flips: Vec<(u16, u8)>,
@@ -1116,7 +1129,10 @@ pub fn roundtrip(data: &[u8]) {
             Err(e) => {
                 // Refusals the sender may give: no room, sequence space exhausted, a packet
                 // the SA's mode cannot carry (unparsable, or foreign addresses in transport).
-                let valid_input = !case.raw_inner && !case.tight && !inner.is_empty();
+                let valid_input = !case.raw_inner
+                    && !case.tight
+                    && !inner.is_empty()
+                    && (case.profile.mode == TUNNEL || !is_fragment(&inner));
                 let exhausted =
                     e == DropReason::OutStateSequenceErrors || e == DropReason::OutStateExpired;
                 assert!(
