@@ -47,12 +47,17 @@ impl InnerInfo {
 }
 
 /// Inner protocol number of a tunnel-mode payload (IPv4 or IPv6 inside).
+///
+/// The payload must be one whole IP packet: the receiver finds where it ends (and TFC padding
+/// begins) from its own length field ([`tunnel_inner_len`]), so a truncated or malformed
+/// packet would come out of the tunnel as a different one, padding included.
 pub fn tunnel_next_header(inner: &[u8]) -> Result<u8, DropReason> {
-    match ip::version(inner) {
-        Ok(4) => Ok(proto::IPV4),
-        Ok(_) => Ok(proto::IPV6),
-        Err(_) => Err(DropReason::OutStateModeErrors),
-    }
+    let s = IpSummary::parse(inner).map_err(|_| DropReason::OutStateModeErrors)?;
+    Ok(if s.src.is_ipv4() {
+        proto::IPV4
+    } else {
+        proto::IPV6
+    })
 }
 
 /// Prepends UDP (when `encap`) and the outer IP header for tunnel mode. The current contents
@@ -335,6 +340,34 @@ mod tests {
             iv_seed: 0,
         };
         SecurityAssociation::new(params, Timestamp(0)).unwrap()
+    }
+
+    #[test]
+    fn tunnel_mode_refuses_partial_packets() {
+        // Found by fuzzing (roundtrip target): a 3-byte "IPv4 packet" went into the tunnel
+        // with TFC padding, and the receiver read the padding as the rest of a 768-byte one.
+        assert_eq!(
+            tunnel_next_header(&[0x4c, 0x61, 0x03]).unwrap_err(),
+            DropReason::OutStateModeErrors
+        );
+        let mut p = [0u8; 28];
+        Ipv4Repr {
+            src: [10, 0, 0, 1].into(),
+            dst: [10, 0, 0, 2].into(),
+            protocol: proto::UDP,
+            payload_len: 8,
+            ttl: 64,
+            tos: 0,
+            ident: 1,
+            dont_fragment: false,
+        }
+        .emit(&mut p)
+        .unwrap();
+        assert_eq!(tunnel_next_header(&p), Ok(proto::IPV4));
+        assert_eq!(
+            tunnel_next_header(&p[..27]).unwrap_err(),
+            DropReason::OutStateModeErrors
+        );
     }
 
     #[test]
