@@ -47,12 +47,17 @@ impl InnerInfo {
 }
 
 /// Inner protocol number of a tunnel-mode payload (IPv4 or IPv6 inside).
+///
+/// The payload must be one whole IP packet: the receiver finds where it ends (and TFC padding
+/// begins) from its own length field ([`tunnel_inner_len`]), so a truncated or malformed
+/// packet would come out of the tunnel as a different one, padding included.
 pub fn tunnel_next_header(inner: &[u8]) -> Result<u8, DropReason> {
-    match ip::version(inner) {
-        Ok(4) => Ok(proto::IPV4),
-        Ok(_) => Ok(proto::IPV6),
-        Err(_) => Err(DropReason::OutStateModeErrors),
-    }
+    let s = IpSummary::parse(inner).map_err(|_| DropReason::OutStateModeErrors)?;
+    Ok(if s.src.is_ipv4() {
+        proto::IPV4
+    } else {
+        proto::IPV6
+    })
 }
 
 /// Prepends UDP (when `encap`) and the outer IP header for tunnel mode. The current contents
@@ -138,7 +143,11 @@ pub struct TransportSplit {
 }
 
 /// Checks a packet may use a transport-mode SA (its addresses are the SA's, as the manual
-/// requires) and finds the insertion point.
+/// requires, and it is not a fragment) and finds the insertion point.
+///
+/// RFC 4301 section 7: transport-mode SAs do not carry fragments. The IPsec header would sit
+/// in one fragment only, and an IPv4 packet sent with the fragment's MF flag or offset is one
+/// no receiver can decapsulate before reassembly that never completes.
 pub fn transport_split(
     packet: &[u8],
     sa: &SecurityAssociation,
@@ -151,6 +160,9 @@ pub fn transport_split(
     match ip::version(packet) {
         Ok(4) => {
             let v4 = Ipv4Packet::new_checked(packet).map_err(|_| DropReason::OutStateModeErrors)?;
+            if v4.is_fragment() {
+                return Err(DropReason::OutStateModeErrors);
+            }
             Ok(TransportSplit {
                 header_len: v4.header_len(),
                 next_header: v4.protocol(),
@@ -159,6 +171,12 @@ pub fn transport_split(
         }
         _ => {
             let v6 = Ipv6Packet::new_checked(packet).map_err(|_| DropReason::OutStateModeErrors)?;
+            let fragment = v6
+                .extension_headers()
+                .any(|e| e.is_ok_and(|e| e.kind == proto::FRAGMENT));
+            if fragment {
+                return Err(DropReason::OutStateModeErrors);
+            }
             let (at, nh) = v6
                 .ipsec_insertion_point()
                 .map_err(|_| DropReason::OutStateModeErrors)?;
@@ -302,8 +320,124 @@ pub fn is_tunnel(sa: &SecurityAssociation) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::crypto::{AuthAlgorithm, EncAlgorithm};
+    use crate::sa::{Direction, IpsecProtocol, Lifetime, Padding, SaParams, Timestamp};
+
+    fn transport_sa(src: IpAddr, dst: IpAddr) -> SecurityAssociation {
+        let params = SaParams {
+            spi: 0x1000,
+            direction: Direction::Outbound,
+            protocol: IpsecProtocol::Esp,
+            mode: Mode::Transport,
+            src,
+            dst,
+            encap: None,
+            enc: EncAlgorithm::Null,
+            enc_key: Default::default(),
+            auth: AuthAlgorithm::Sha1,
+            auth_key: zeroize::Zeroizing::new(vec![7; 20]),
+            esn: false,
+            replay_window: 64,
+            lifetime: Lifetime::default(),
+            padding: Padding::Minimal,
+            iv_seed: 0,
+        };
+        SecurityAssociation::new(params, Timestamp(0)).unwrap()
+    }
+
+    #[test]
+    fn tunnel_mode_refuses_partial_packets() {
+        // Found by fuzzing (roundtrip target): a 3-byte "IPv4 packet" went into the tunnel
+        // with TFC padding, and the receiver read the padding as the rest of a 768-byte one.
+        assert_eq!(
+            tunnel_next_header(&[0x4c, 0x61, 0x03]).unwrap_err(),
+            DropReason::OutStateModeErrors
+        );
+        let mut p = [0u8; 28];
+        Ipv4Repr {
+            src: [10, 0, 0, 1].into(),
+            dst: [10, 0, 0, 2].into(),
+            protocol: proto::UDP,
+            payload_len: 8,
+            ttl: 64,
+            tos: 0,
+            ident: 1,
+            dont_fragment: false,
+        }
+        .emit(&mut p)
+        .unwrap();
+        assert_eq!(tunnel_next_header(&p), Ok(proto::IPV4));
+        assert_eq!(
+            tunnel_next_header(&p[..27]).unwrap_err(),
+            DropReason::OutStateModeErrors
+        );
+    }
+
+    #[test]
+    fn transport_mode_refuses_fragments() {
+        // Found by fuzzing (roundtrip target): an IPv4 first fragment went out in transport
+        // mode with MF still set, an ESP packet its peer refuses to decapsulate.
+        let (src, dst) = ([192, 0, 2, 1].into(), [192, 0, 2, 2].into());
+        let sa = transport_sa(IpAddr::V4(src), IpAddr::V4(dst));
+        let mut p = [0u8; 28];
+        let mut repr = Ipv4Repr {
+            src,
+            dst,
+            protocol: proto::UDP,
+            payload_len: 8,
+            ttl: 64,
+            tos: 0,
+            ident: 1,
+            dont_fragment: false,
+        };
+        repr.emit(&mut p).unwrap();
+        assert_eq!(transport_split(&p, &sa).unwrap().header_len, 20);
+        for flags_frag in [0x2000, 0x0001, 0x2003] {
+            Ipv4Packet::new_unchecked(&mut p[..]).set_flags_frag(flags_frag);
+            assert_eq!(
+                transport_split(&p, &sa).unwrap_err(),
+                DropReason::OutStateModeErrors
+            );
+        }
+        repr.dont_fragment = true;
+        repr.emit(&mut p).unwrap();
+        assert!(transport_split(&p, &sa).is_ok());
+
+        // IPv6: a fragment header anywhere in the chain.
+        let (src6, dst6) = (
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8::2".parse().unwrap(),
+        );
+        let sa = transport_sa(IpAddr::V6(src6), IpAddr::V6(dst6));
+        let mut p = vec![0u8; 40];
+        Ipv6Repr {
+            src: src6,
+            dst: dst6,
+            next_header: proto::FRAGMENT,
+            payload_len: 16,
+            hop_limit: 64,
+            traffic_class: 0,
+            flow_label: 0,
+        }
+        .emit(&mut p)
+        .unwrap();
+        p.extend_from_slice(&[proto::UDP, 0, 0, 1, 0, 0, 0, 9]);
+        p.extend_from_slice(&[0; 8]);
+        assert_eq!(
+            transport_split(&p, &sa).unwrap_err(),
+            DropReason::OutStateModeErrors
+        );
+        p[6] = proto::UDP;
+        assert_eq!(transport_split(&p, &sa).unwrap().header_len, 40);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod natt_tests {
     use super::*;
 
     /// IPv4 / UDP 4500 / an ESP header and 8 bytes, with `udp_len` in the UDP length field.

@@ -85,9 +85,12 @@ impl<T: AsRef<[u8]>> Ipv6Packet<T> {
         o.copy_from_slice(&self.buffer.as_ref()[field::DST]);
         Ipv6Addr::from(o)
     }
-    /// The packet up to the declared payload length.
+    /// The packet up to the declared payload length, or to the end of the buffer where that
+    /// is shorter: transport mode walks the header chain of an unchecked view whose payload
+    /// length is stale, just after removing the IPsec header and before fixing the length.
     pub fn packet(&self) -> &[u8] {
-        &self.buffer.as_ref()[..self.total_len()]
+        let b = self.buffer.as_ref();
+        &b[..self.total_len().min(b.len())]
     }
 
     /// Walks the extension headers that precede the upper-layer header.
@@ -401,6 +404,35 @@ mod tests {
             Ipv6Packet::new_checked(&buf[..39]).unwrap_err(),
             WireError::Truncated
         );
+    }
+
+    #[test]
+    fn set_next_header_before_with_stale_payload_length() {
+        // Found by fuzzing: transport-mode decapsulation removes ESP/AH from behind a
+        // hop-by-hop header, then sets its next header while the payload length still
+        // counts the removed bytes. The walk must stay inside the buffer.
+        let mut buf = packet_with_exts();
+        buf[40] = proto::ESP;
+        buf.truncate(52);
+        let mut p = Ipv6Packet::new_unchecked(&mut buf[..]);
+        p.set_next_header_before(48, proto::UDP).unwrap();
+        assert_eq!(buf[40], proto::UDP);
+    }
+
+    #[test]
+    fn set_next_header_before_ignores_what_follows() {
+        // Found by fuzzing: transport-mode encapsulation opens a gap for ESP/AH behind the
+        // hop-by-hop header and then sets its next header. The walk went on into the gap,
+        // read it as the (moved) destination options header, and failed on the garbage.
+        let mut buf = packet_with_exts();
+        buf[48..].fill(0);
+        buf.truncate(64);
+        let mut p = Ipv6Packet::new_unchecked(&mut buf[..]);
+        p.set_next_header_before(48, proto::AH).unwrap();
+        assert_eq!(buf[40], proto::AH);
+        // No header ends at 44 (hop-by-hop runs to 48): refused, whatever the walk saw.
+        let mut p = Ipv6Packet::new_unchecked(&mut buf[..]);
+        assert!(p.set_next_header_before(44, proto::AH).is_err());
     }
 
     #[test]
