@@ -77,6 +77,13 @@ impl NetConfig {
         Ok(())
     }
 
+    /// `ip link set DEV txqueuelen LEN`: the queue of packets the kernel holds for tunsec to
+    /// read. The default 500 overflows in the bursts a TCP sender produces while a worker
+    /// is busy encrypting, and every overflow is a loss TCP answers by slowing down.
+    pub fn set_txqueuelen(&mut self, dev: &str, len: u32) -> io::Result<()> {
+        ip(&["link", "set", dev, "txqueuelen", &len.to_string()])
+    }
+
     /// `ip route replace PREFIX dev DEV`.
     pub fn add_route(&mut self, dev: &str, prefix: &str) -> io::Result<()> {
         ip(&[family(prefix), "route", "replace", prefix, "dev", dev])?;

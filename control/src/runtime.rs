@@ -26,7 +26,7 @@ use tunsec_dataplane::io::{raw::RawSocket, tun, udp};
 use tunsec_dataplane::sa::{Direction, SaEvent, SaParams, SecurityAssociation, Timestamp};
 use tunsec_dataplane::spd::{PolicyAction, PolicyTable};
 use tunsec_dataplane::stats::StatisticsSnapshot;
-use tunsec_dataplane::wire::{natt::NATT_PORT, proto};
+use tunsec_dataplane::wire::natt::NATT_PORT;
 use tunsec_dataplane::worker::{self, WorkerSetup};
 
 const SIGNALS: Token = Token(0);
@@ -44,6 +44,9 @@ const TUNNEL_TABLE: &str = "201";
 
 /// How often NAT-keepalives go out on UDP-encapsulated SAs (RFC 3948 4: 20 s default).
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(20);
+
+/// Packets the kernel may queue for tunsec to read from the TUN device.
+const TUN_TXQUEUELEN: u32 = 8192;
 
 /// Default outer path MTU when nothing better is known.
 const PATH_MTU: usize = 1500;
@@ -139,6 +142,7 @@ impl Daemon {
         }
         tun::set_up(&name, true)?;
         let mut net = NetConfig::new();
+        net.set_txqueuelen(&name, TUN_TXQUEUELEN)?;
         for a in &cfg.interface.address {
             net.add_address(&name, &a.to_string())?;
         }
@@ -216,15 +220,10 @@ impl Daemon {
                     raw_receivers.push(RawSocket::open(protocol, v6).context("raw IPsec socket")?);
                 }
             }
-            let raw_send_v4 = RawSocket::open(proto::ESP, false)?;
+            let raw_send_v4 = RawSocket::open_sender(false)?;
             set_mark(&raw_send_v4)?;
-            let raw_send_v6 = if families.contains(&true) {
-                let s = RawSocket::open(proto::ESP, true)?;
-                set_mark(&s)?;
-                Some(s)
-            } else {
-                None
-            };
+            let raw_send_v6 = RawSocket::open_sender(true)?;
+            set_mark(&raw_send_v6)?;
             let (tx, rx) = bounded(1024);
             let setup = WorkerSetup {
                 index,
@@ -235,7 +234,7 @@ impl Daemon {
                 udp: udp_sockets,
                 raw_receivers,
                 raw_send_v4: Some(raw_send_v4),
-                raw_send_v6,
+                raw_send_v6: Some(raw_send_v6),
                 commands: rx,
                 events: event_tx.clone(),
                 handoff: handoff.clone(),

@@ -387,27 +387,17 @@ impl Worker {
         }
     }
 
-    /// Hands an IP packet to the kernel to route: raw ESP/AH, and bypass traffic. IPv4 goes
-    /// whole (header included); for IPv6 the kernel writes the header, so only ESP/AH
-    /// payloads can go this way and IPv6 bypass traffic is dropped (out-errors).
+    /// Hands a whole IP packet to the kernel to route (raw ESP/AH, and bypass traffic)
+    /// through this worker's send-only raw socket.
     fn send_clear(&self, packet: &[u8]) {
-        let Ok(s) = IpSummary::parse(packet) else {
-            return;
+        let v6 = packet.first().is_some_and(|b| b >> 4 == 6);
+        let sock = if v6 {
+            &self.s.raw_send_v6
+        } else {
+            &self.s.raw_send_v4
         };
-        let sent = match s.dst {
-            IpAddr::V4(_) => self
-                .s
-                .raw_send_v4
-                .as_ref()
-                .map(|sock| sock.send_packet(packet)),
-            IpAddr::V6(dst) => match (s.protocol, s.upper_offset, &self.s.raw_send_v6) {
-                (proto::ESP, Some(at), Some(sock)) => {
-                    Some(sock.send_to(&packet[at..s.total_len], dst))
-                }
-                _ => None,
-            },
-        };
-        if sent.is_none() {
+        let sent = sock.as_ref().map(|s| s.send_packet(packet));
+        if !matches!(sent, Some(Ok(_))) {
             self.s.engine.count_drop(DropReason::OutErrors);
         }
     }

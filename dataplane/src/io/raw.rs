@@ -18,6 +18,7 @@ use super::sys::{
     CmsgBuf, cvt_size, from_sockaddr, parse_pktinfo, setsockopt_int, socket, to_sockaddr,
 };
 use crate::wire::ipv4::Ipv4Packet;
+use crate::wire::ipv6::Ipv6Packet;
 use std::io;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -61,7 +62,29 @@ impl RawSocket {
             setsockopt_int(&fd, libc::IPPROTO_IP, libc::IP_PKTINFO, 1)?;
             fd
         };
+        // A receiver that falls behind for a moment must not drop: TCP inside the tunnel
+        // takes every loss as congestion.
+        super::sys::grow_buffers(&fd, super::udp::SOCKET_BUFFER);
         Ok(RawSocket { fd, protocol, ipv6 })
+    }
+
+    /// Opens a send-only raw socket (IPPROTO_RAW) that takes whole IP packets, header
+    /// included, for either family. Unlike a protocol-50 socket it never receives, so every
+    /// worker can own one without also being handed a copy of every ESP packet on the host.
+    pub fn open_sender(ipv6: bool) -> io::Result<RawSocket> {
+        let fd = if ipv6 {
+            let fd = socket(libc::AF_INET6, libc::SOCK_RAW, libc::IPPROTO_RAW)?;
+            setsockopt_int(&fd, libc::IPPROTO_IPV6, libc::IPV6_HDRINCL, 1)?;
+            fd
+        } else {
+            socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW)?
+        };
+        super::sys::grow_buffers(&fd, super::udp::SOCKET_BUFFER);
+        Ok(RawSocket {
+            fd,
+            protocol: libc::IPPROTO_RAW as u8,
+            ipv6,
+        })
     }
 
     pub fn protocol(&self) -> u8 {
@@ -71,15 +94,25 @@ impl RawSocket {
         self.ipv6
     }
 
-    /// IPv4 only: sends a whole IP packet built by the engine (IP_HDRINCL) to the header's
-    /// destination. The kernel fills in the total length and header checksum, and the
-    /// source address and identification when they are zero.
+    /// Sends a whole IP packet built by the engine, header included, to the header's
+    /// destination: any IPv4 raw socket (IP_HDRINCL), or an IPv6 one from
+    /// [`open_sender`](Self::open_sender) (IPV6_HDRINCL). For IPv4 the kernel fills in the
+    /// total length and header checksum, and the source and identification when zero.
     pub fn send_packet(&self, packet: &[u8]) -> io::Result<usize> {
+        let invalid = |e| io::Error::new(io::ErrorKind::InvalidInput, e);
         if self.ipv6 {
-            return Err(wrong_family("send_packet is for IPv4 raw sockets"));
+            if self.protocol != libc::IPPROTO_RAW as u8 {
+                return Err(wrong_family(
+                    "IPv6 whole packets need a socket from open_sender",
+                ));
+            }
+            let ip = Ipv6Packet::new_checked(packet).map_err(invalid)?;
+            return self.send_raw(
+                packet,
+                SocketAddr::V6(SocketAddrV6::new(ip.dst_addr(), 0, 0, 0)),
+            );
         }
-        let ip = Ipv4Packet::new_checked(packet)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let ip = Ipv4Packet::new_checked(packet).map_err(invalid)?;
         self.send_raw(packet, SocketAddr::V4(SocketAddrV4::new(ip.dst_addr(), 0)))
     }
 

@@ -41,7 +41,7 @@ pub fn bind_reuseport(local: SocketAddr) -> io::Result<UdpSocketFd> {
     )?;
     socket.set_reuse_address(true)?;
     socket.set_reuse_port(true)?;
-    grow_buffers(&socket);
+    super::sys::grow_buffers(&socket, SOCKET_BUFFER);
     if local.is_ipv4() {
         setsockopt_int(&socket, libc::IPPROTO_IP, libc::IP_PKTINFO, 1)?;
     } else {
@@ -52,20 +52,6 @@ pub fn bind_reuseport(local: SocketAddr) -> io::Result<UdpSocketFd> {
     Ok(UdpSocketFd {
         socket: socket.into(),
     })
-}
-
-/// Asks for large socket buffers; the forced variants need CAP_NET_ADMIN, the plain ones are
-/// silently capped at net.core.[rw]mem_max. Neither failure matters for correctness.
-fn grow_buffers(socket: &Socket) {
-    let size = SOCKET_BUFFER as libc::c_int;
-    for (force, plain) in [
-        (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
-        (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
-    ] {
-        if setsockopt_int(socket, libc::SOL_SOCKET, force, size).is_err() {
-            let _ = setsockopt_int(socket, libc::SOL_SOCKET, plain, size);
-        }
-    }
 }
 
 impl UdpSocketFd {
