@@ -245,6 +245,21 @@ pub(crate) fn write_src_pktinfo(buf: &mut CmsgBuf, src: IpAddr) -> usize {
     space
 }
 
+/// Asks for `size`-byte receive and send buffers; the forced variants need CAP_NET_ADMIN, the
+/// plain ones are silently capped at net.core.[rw]mem_max. Neither failure matters for
+/// correctness, only for how large a burst the socket absorbs.
+pub(crate) fn grow_buffers(fd: &impl AsRawFd, size: usize) {
+    let size = size as libc::c_int;
+    for (force, plain) in [
+        (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
+        (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
+    ] {
+        if setsockopt_int(fd, libc::SOL_SOCKET, force, size).is_err() {
+            let _ = setsockopt_int(fd, libc::SOL_SOCKET, plain, size);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,20 +289,5 @@ mod tests {
         hdr.msg_control = buf.0.as_mut_ptr().cast();
         hdr.msg_controllen = len as _;
         assert_eq!(parse_pktinfo(&hdr).dst, Some(src));
-    }
-}
-
-/// Asks for `size`-byte receive and send buffers; the forced variants need CAP_NET_ADMIN, the
-/// plain ones are silently capped at net.core.[rw]mem_max. Neither failure matters for
-/// correctness, only for how large a burst the socket absorbs.
-pub(crate) fn grow_buffers(fd: &impl AsRawFd, size: usize) {
-    let size = size as libc::c_int;
-    for (force, plain) in [
-        (libc::SO_RCVBUFFORCE, libc::SO_RCVBUF),
-        (libc::SO_SNDBUFFORCE, libc::SO_SNDBUF),
-    ] {
-        if setsockopt_int(fd, libc::SOL_SOCKET, force, size).is_err() {
-            let _ = setsockopt_int(fd, libc::SOL_SOCKET, plain, size);
-        }
     }
 }
