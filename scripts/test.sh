@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every tunsec test: formatting and lints, unit and integration tests (including the
-# Scapy interop tests), the fuzz targets for a short while, and a build of the benchmarks.
+# Scapy interop tests), live tunnels between network namespaces (ping, iperf3, tshark), the
+# fuzz targets for a short while, and a build of the benchmarks.
 # Installs the Debian packages it needs first (run as root on a fresh machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "cargo test"
 cargo test --workspace
+
+step "live tunnels in network namespaces"
+cargo build --release -q -p tunsec
+scripts/test-netns.sh target/release/tunsec
 
 step "fuzz targets (${TUNSEC_FUZZ_SECONDS:-20}s each)"
 scripts/fuzz.sh "${TUNSEC_FUZZ_SECONDS:-20}"
