@@ -520,7 +520,7 @@ fn check_summarises_in_one_paragraph() {
     for part in [
         "is valid: 1 policy (1 enabled, 1 keyed by a manual SA, 0 templates), 0 peers, 1 manual SA",
         "Interface tunsec0 with 10.201.1.1/24, MTU derived at start-up, routing 10.201.2.0/24 (from the tunnel policies)",
-        "(auto: one per online CPU), control socket /run/tunsec/tunsec.sock, log level info.",
+        "(auto: one per online CPU), control socket /run/tunsec/site-a.sock, log level info.",
     ] {
         assert!(summary.contains(part), "{summary}");
     }
