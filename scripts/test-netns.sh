@@ -316,8 +316,75 @@ case_wrong_key() {
     "$TUNSEC" print installed-sa -s "$WORK/b.sock" | sed 's/^/   /' | head -4
 }
 
+case_mtu_and_mss() {
+    topology_pair
+    pair_configs aes-256-cbc sha256 esp true false 4
+    start a "$WORK/a.toml" && start b "$WORK/b.toml" || return
+    local mtu
+    mtu=$(in_ns a cat /sys/class/net/tunsec0/mtu)
+    log "tunnel MTU derived from the SA overhead: $mtu"
+    # A DF packet that fits the link but not the tunnel: the sender learns the tunnel MTU.
+    # (-s is the ICMP payload: IPv4 20 + ICMP 8 more.)
+    if in_ns a ping -c 1 -W 2 -M do -s $((mtu - 28)) -I 10.201.1.1 10.201.2.1 >/dev/null 2>&1; then
+        log "ping of exactly the tunnel MTU: ok"
+    else
+        fail "a packet of exactly the tunnel MTU did not pass"
+    fi
+    in_ns a ip route flush cache 2>/dev/null
+    # Route through the TUN with a larger MTU than it has, so the kernel hands tunsec an
+    # oversized DF packet instead of refusing it locally.
+    in_ns a ip link set tunsec0 mtu 1500
+    local out
+    out=$(in_ns a ping -c 2 -W 2 -M do -s 1400 -I 10.201.1.1 10.201.2.1 2>&1 || true)
+    if echo "$out" | grep -qi "frag needed.*mtu = $mtu"; then
+        log "oversized DF packet: ICMP fragmentation needed, mtu = $mtu"
+    else
+        echo "$out"
+        fail "no ICMP fragmentation-needed reply with mtu $mtu"
+    fi
+    in_ns a ip link set tunsec0 mtu "$mtu"
+    # SYNs entering the tunnel have their MSS clamped to the tunnel MTU minus 40.
+    capture b tunsec0 "$WORK/inner.pcap"
+    ns_spawn b "$WORK/iperf-server.log" iperf3 -s -1 -B 10.201.2.1 >/dev/null
+    wait_for 5 in_ns b sh -c "ss -ltn | grep -q ':5201'"
+    in_ns a ip link set tunsec0 mtu 1500
+    in_ns a iperf3 -c 10.201.2.1 -B 10.201.1.1 -t 1 >/dev/null 2>&1
+    in_ns a ip link set tunsec0 mtu "$mtu"
+    stop_capture
+    local mss
+    mss=$(tshark -r "$WORK/inner.pcap" -Y "tcp.flags.syn == 1 && tcp.flags.ack == 0" -T fields -e tcp.options.mss_val 2>/dev/null | head -1)
+    if [ -n "$mss" ] && [ "$mss" -le $((mtu - 40)) ]; then
+        log "SYN MSS clamped to $mss (sender offered 1460)"
+    else
+        fail "SYN MSS ${mss:-?} not clamped to <= $((mtu - 40))"
+    fi
+}
+
+case_clean_shutdown() {
+    topology_pair
+    pair_configs aes-128-gcm null esp false false 4
+    start a "$WORK/a.toml" || return
+    local pid=${TS_PIDS[0]}
+    kill -TERM "$pid"
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then fail "tunsec did not exit on SIGTERM"; return; fi
+    wait "$pid" 2>/dev/null
+    local left=""
+    in_ns a ip link show tunsec0 >/dev/null 2>&1 && left+=" tunsec0"
+    in_ns a ip rule | grep -q 0x7453 && left+=" ip-rule"
+    in_ns a ip -6 rule | grep -q 0x7453 && left+=" ip6-rule"
+    [ -n "$(in_ns a ip route show table 201 2>/dev/null)" ] && left+=" table-201-routes"
+    [ -e "$WORK/a.sock" ] && left+=" control-socket"
+    in_ns a ss -uapn | grep -q tunsec && left+=" sockets"
+    if [ -z "$left" ]; then
+        log "SIGTERM: exited, no TUN device, rules, routes, sockets or socket file left"
+    else
+        fail "left behind after SIGTERM:$left"
+    fi
+}
+
 CASES=(esp_gcm_tunnel esp_cbc_sha256_tunnel esp_ipv6_inside esp_transport ah_tunnel
-       natt_through_nat discard_policy wrong_key)
+       natt_through_nat discard_policy wrong_key mtu_and_mss clean_shutdown)
 
 for c in "${CASES[@]}"; do
     if [ ${#ONLY[@]} -gt 0 ] && [[ ! " ${ONLY[*]} " =~ " $c " ]]; then continue; fi

@@ -43,6 +43,16 @@ fn pad_len(data_len: usize, block: usize) -> usize {
     (block - (data_len + esp::TRAILER_LEN) % block) % block
 }
 
+/// The alignment outbound ESP pads its encrypted payload to. Ciphers need `block_len()`; any
+/// real cipher is padded to at least 16 bytes, because the AES-GCM/CTR and ChaCha20
+/// implementations process a trailing partial block on a slow path that costs more than
+/// encrypting the extra bytes (measured: `benches/benches/esp.rs`, paired mode). RFC 4303 2.4
+/// allows padding beyond the minimum, and receivers check only the cipher's own block.
+pub fn send_alignment(t: &dyn EspTransform) -> usize {
+    let block = t.block_len();
+    if t.iv_len() > 0 { block.max(16) } else { block }
+}
+
 /// Encrypts the packet in `buf` with an outbound ESP SA.
 ///
 /// Tunnel mode: `buf` holds the inner IP packet; on return it holds outer IP (+ UDP) + ESP.
@@ -75,7 +85,7 @@ pub fn encapsulate(
     let header_len = split.map_or(0, |s| s.header_len);
 
     let t = esp_transform(sa)?;
-    let (iv_len, icv_len, block) = (t.iv_len(), t.icv_len(), t.block_len());
+    let (iv_len, icv_len, block) = (t.iv_len(), t.icv_len(), send_alignment(t));
     let mut data_len = inner_len - header_len;
     let tfc = match (padding, mode) {
         (Padding::TfcPadTo(to), Mode::Tunnel) => (to as usize).saturating_sub(data_len),
@@ -110,7 +120,9 @@ pub fn encapsulate(
     let tail = buf
         .append(tfc + pad + esp::TRAILER_LEN)
         .map_err(|_| DropReason::OutErrors)?;
-    tail[..tfc].fill(0);
+    if tfc > 0 {
+        tail[..tfc].fill(0);
+    }
     EspTrailer {
         pad_len: pad as u8,
         next_header,

@@ -313,7 +313,7 @@ impl SecurityAssociation {
             SaTransform::Esp(t) => {
                 crate::wire::esp::HEADER_LEN
                     + t.iv_len()
-                    + (t.block_len() - 1)
+                    + (crate::esp::send_alignment(t.as_ref()) - 1)
                     + crate::wire::esp::TRAILER_LEN
                     + t.icv_len()
             }
