@@ -383,8 +383,77 @@ case_clean_shutdown() {
     fi
 }
 
+case_sighup_reload() {
+    topology_pair
+    pair_configs aes-128-gcm null esp true false 4
+    # A second tunnel, 10.201.1.0/24 <-> 10.201.3.0/24, with its own manual SA.
+    local k1 k2
+    k1=$(hexkey 20); k2=$(hexkey 20)
+    second() { # second FILE SRC DST SA_SRC SA_DST IN_KEY OUT_KEY IN_SPI OUT_SPI
+        cat >>"$1" <<TOML
+
+[[policy]]
+src-address = "$2"
+dst-address = "$3"
+sa-src-address = "$4"
+sa-dst-address = "$5"
+tunnel = true
+manual-sa = "second"
+
+[[manual-sa]]
+name = "second"
+esp-enc-algorithm = "aes-128-gcm"
+esp-enc-key = "0x$6/0x$7"
+esp-spi = "$8/$9"
+TOML
+    }
+    second "$WORK/a.toml" 10.201.1.0/24 10.201.3.0/24 192.0.2.1 192.0.2.2 "$k2" "$k1" 0x2002 0x1002
+    second "$WORK/b.toml" 10.201.3.0/24 10.201.1.0/24 192.0.2.2 192.0.2.1 "$k1" "$k2" 0x1002 0x2002
+    sed -i 's|address = \["10.201.2.1/24"\]|address = ["10.201.2.1/24", "10.201.3.1/24"]|' "$WORK/b.toml"
+    start a "$WORK/a.toml" && start b "$WORK/b.toml" || return
+    check_ping a 10.201.2.1 -I 10.201.1.1
+    check_ping a 10.201.3.1 -I 10.201.1.1
+    local before
+    before=$("$TUNSEC" print installed-sa -s "$WORK/b.sock" | grep "spi=0x1001 " | grep -o "current-packets=[0-9]*")
+    # New keys and SPIs for the second tunnel only, on both sides.
+    local n1 n2
+    n1=$(hexkey 20); n2=$(hexkey 20)
+    sed -i "s|0x$k2/0x$k1|0x$n2/0x$n1|; s|0x2002/0x1002|0x2003/0x1003|" "$WORK/a.toml"
+    sed -i "s|0x$k1/0x$k2|0x$n1/0x$n2|; s|0x1002/0x2002|0x1003/0x2003|" "$WORK/b.toml"
+    kill -HUP "${TS_PIDS[0]}" "${TS_PIDS[1]}"
+    sleep 0.5
+    grep -h "reload" "$WORK/a.log" "$WORK/b.log" | sed 's/^/   /'
+    check_ping a 10.201.3.1 -I 10.201.1.1
+    check_ping a 10.201.2.1 -I 10.201.1.1
+    local sas
+    sas=$("$TUNSEC" print installed-sa -s "$WORK/b.sock")
+    if echo "$sas" | grep -q "spi=0x1003 " && ! echo "$sas" | grep -q "spi=0x1002 "; then
+        log "second tunnel now runs on SPI 0x1003 with new keys"
+    else
+        echo "$sas"
+        fail "second tunnel's SA was not replaced"
+    fi
+    local after
+    after=$(echo "$sas" | grep "spi=0x1001 " | grep -o "current-packets=[0-9]*")
+    if [ "${after#*=}" -gt "${before#*=}" ]; then
+        log "first tunnel's SA kept running through the reload ($before -> $after)"
+    else
+        fail "first tunnel's SA was reset by the reload ($before -> $after)"
+    fi
+    # A broken file is refused and the running configuration stays.
+    echo "this is not = = toml" >>"$WORK/a.toml"
+    kill -HUP "${TS_PIDS[0]}"
+    sleep 0.3
+    if grep -q "refused" "$WORK/a.log"; then
+        log "a broken config on SIGHUP is refused: $(grep -m1 -A1 refused "$WORK/a.log" | tail -1)"
+    else
+        fail "broken config on SIGHUP was not refused"
+    fi
+    check_ping a 10.201.2.1 -I 10.201.1.1
+}
+
 CASES=(esp_gcm_tunnel esp_cbc_sha256_tunnel esp_ipv6_inside esp_transport ah_tunnel
-       natt_through_nat discard_policy wrong_key mtu_and_mss clean_shutdown)
+       natt_through_nat discard_policy wrong_key mtu_and_mss clean_shutdown sighup_reload)
 
 for c in "${CASES[@]}"; do
     if [ ${#ONLY[@]} -gt 0 ] && [[ ! " ${ONLY[*]} " =~ " $c " ]]; then continue; fi

@@ -152,12 +152,34 @@ impl NetConfig {
         ip(&[family(prefix), "route", "del", prefix, "dev", dev])
     }
 
-    /// Routes added so far, as (device, prefix).
-    pub fn routes(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.applied.iter().filter_map(|c| match c {
-            Change::Route { dev, prefix } => Some((dev.as_str(), prefix.as_str())),
-            _ => None,
-        })
+    /// Prefixes routed into `table` so far.
+    pub fn table_routes(&self, table: &str) -> Vec<String> {
+        self.applied
+            .iter()
+            .filter_map(|c| match c {
+                Change::TableRoute {
+                    prefix, table: t, ..
+                } if t == table => Some(prefix.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Removes a route added with [`add_route_in_table`](Self::add_route_in_table).
+    pub fn remove_table_route(&mut self, dev: &str, prefix: &str, table: &str) -> io::Result<()> {
+        self.applied.retain(|c| {
+            !matches!(c, Change::TableRoute { prefix: p, table: t, .. } if p == prefix && t == table)
+        });
+        ip(&[
+            family(prefix),
+            "route",
+            "del",
+            prefix,
+            "dev",
+            dev,
+            "table",
+            table,
+        ])
     }
 
     /// Undoes every change, newest first; failures (the device already gone) are ignored.

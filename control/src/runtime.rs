@@ -23,7 +23,9 @@ use tunsec_dataplane::ctl::{Command, Event, WorkerReport};
 use tunsec_dataplane::engine::Engine;
 use tunsec_dataplane::handoff::{Handoff, owner_of_policy};
 use tunsec_dataplane::io::{raw::RawSocket, tun, udp};
-use tunsec_dataplane::sa::{Direction, SaEvent, SaParams, SecurityAssociation, Timestamp};
+use tunsec_dataplane::sa::{
+    Direction, IpsecProtocol, SaEvent, SaParams, SecurityAssociation, Timestamp,
+};
 use tunsec_dataplane::spd::{PolicyAction, PolicyTable};
 use tunsec_dataplane::stats::StatisticsSnapshot;
 use tunsec_dataplane::wire::natt::NATT_PORT;
@@ -77,6 +79,39 @@ struct Daemon {
     epoch: Instant,
     /// Peers of UDP-encapsulated SAs, for keepalives: (our address, their address:port).
     keepalive_peers: Vec<(IpAddr, SocketAddr)>,
+    /// The manual SA pairs running now, to remove exactly these on reload.
+    installed: Vec<InstalledPair>,
+    /// The TUN device's name as created (a reload cannot rename it).
+    tun_name: String,
+}
+
+/// A manual SA pair as installed on its owning worker.
+#[derive(Debug, Clone, Copy)]
+struct InstalledPair {
+    policy_index: usize,
+    owner: usize,
+    protocol: IpsecProtocol,
+    inbound_spi: u32,
+    outbound_spi: u32,
+}
+
+/// The routes into the TUN device a config asks for: its own list (or the tunnel policies'
+/// destinations), plus, for transport-mode policies, the peer's address, which must leave
+/// from our SA address rather than the TUN's (hence the source).
+fn wanted_routes(cfg: &Config) -> Vec<(String, Option<IpAddr>)> {
+    let mut routes: Vec<(String, Option<IpAddr>)> =
+        cfg.routes().iter().map(|r| (r.to_string(), None)).collect();
+    let spd = PolicyTable::new(cfg.policies());
+    for row in spd.iter() {
+        let p = row.policy;
+        if row.flags.active && !p.tunnel && p.action == PolicyAction::Encrypt {
+            let r = p.dst_address.to_string();
+            if !routes.iter().any(|(have, _)| *have == r) {
+                routes.push((r, Some(p.sa_src_address)));
+            }
+        }
+    }
+    routes
 }
 
 /// Bytes an SA adds to an inner packet at most (outer headers, ESP/AH header, IV, worst-case
@@ -148,20 +183,7 @@ impl Daemon {
         }
         let spd = Arc::new(PolicyTable::new(cfg.policies()));
         net.add_mark_rule(SOCKET_MARK, TUNNEL_TABLE)?;
-        // Transport-mode policies protect traffic to the peer itself: route its address in
-        // too (the mark keeps our own ESP to it on the real link).
-        // Their packets must leave from our SA address, not the TUN's, hence `src`.
-        let mut routes: Vec<(String, Option<IpAddr>)> =
-            cfg.routes().iter().map(|r| (r.to_string(), None)).collect();
-        for row in spd.iter() {
-            let p = row.policy;
-            if row.flags.active && !p.tunnel && p.action == PolicyAction::Encrypt {
-                let r = p.dst_address.to_string();
-                if !routes.iter().any(|(have, _)| *have == r) {
-                    routes.push((r, Some(p.sa_src_address)));
-                }
-            }
-        }
+        let routes = wanted_routes(&cfg);
         for (r, src) in &routes {
             net.add_route_in_table(&name, r, TUNNEL_TABLE, *src)?;
         }
@@ -272,6 +294,8 @@ impl Daemon {
             control,
             epoch,
             keepalive_peers: Vec::new(),
+            installed: Vec::new(),
+            tun_name: name.clone(),
         };
         for install in installs {
             daemon.install(install)?;
@@ -321,6 +345,13 @@ impl Daemon {
             .id_at(install.policy_index)
             .context("policy id")?;
         let (protocol, spi) = (install.inbound.protocol, install.inbound.spi);
+        self.installed.push(InstalledPair {
+            policy_index: install.policy_index,
+            owner,
+            protocol,
+            inbound_spi: spi,
+            outbound_spi: install.outbound.spi,
+        });
         if let Some(e) = install.outbound.encap {
             self.keepalive_peers.push((
                 install.outbound.src,
@@ -375,9 +406,7 @@ impl Daemon {
                 })?;
             for sig in signals.pending() {
                 match sig {
-                    SIGHUP => eprintln!(
-                        "tunsec: SIGHUP: configuration reload is not supported yet; restart to apply changes"
-                    ),
+                    SIGHUP => self.reload(),
                     _ => {
                         eprintln!("tunsec: shutting down");
                         return Ok(());
@@ -405,6 +434,145 @@ impl Daemon {
         }
     }
 
+    /// Removes one installed pair from its worker and from every worker's SPI routing.
+    fn uninstall(&mut self, pair: InstalledPair) {
+        let protocol = pair.protocol;
+        self.send(
+            pair.owner,
+            Command::RemoveSa {
+                protocol,
+                spi: pair.inbound_spi,
+                direction: Direction::Inbound,
+            },
+        );
+        self.send(
+            pair.owner,
+            Command::RemoveSa {
+                protocol,
+                spi: pair.outbound_spi,
+                direction: Direction::Outbound,
+            },
+        );
+        let spi = pair.inbound_spi;
+        self.broadcast(|| Command::UnrouteSpi { protocol, spi });
+    }
+
+    /// SIGHUP: applies a changed config file, touching only what changed. SA pairs whose
+    /// policy and manual SA are unchanged keep running (no traffic gap); changed or removed
+    /// ones are replaced or removed; routes are added and removed to match. A changed policy
+    /// table is swapped in on every worker, which reinstalls every SA. `[daemon]` and the TUN
+    /// device's name, addresses and MTU need a restart.
+    fn reload(&mut self) {
+        let new = match config::load(&self.path) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!(
+                    "tunsec: reload of {} refused, the running configuration stays:\n{e}",
+                    self.path.display()
+                );
+                return;
+            }
+        };
+        if new == self.cfg {
+            eprintln!("tunsec: reload: {} is unchanged", self.path.display());
+            return;
+        }
+        if new.daemon != self.cfg.daemon
+            || new.interface.name != self.cfg.interface.name
+            || new.interface.address != self.cfg.interface.address
+            || new.interface.mtu != self.cfg.interface.mtu
+        {
+            eprintln!(
+                "tunsec: reload: [daemon] and the interface name, address and mtu apply at the next restart"
+            );
+        }
+        let definition = |cfg: &Config, index: usize| {
+            let policy = cfg.policy.get(index).cloned();
+            let sa = policy
+                .as_ref()
+                .and_then(|p| p.manual_sa.as_ref())
+                .and_then(|name| cfg.manual_sa.iter().find(|m| &m.name == name).cloned());
+            (policy, sa)
+        };
+        let installs = match new.try_manual_sa_installs() {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("tunsec: reload refused: no randomness for IVs: {e}");
+                return;
+            }
+        };
+        let mut replaced = 0;
+        let old_cfg = std::mem::replace(&mut self.cfg, new);
+        let new = self.cfg.clone();
+        if new.policies() != old_cfg.policies() {
+            let spd = Arc::new(PolicyTable::new(new.policies()));
+            self.broadcast(|| Command::ReplacePolicies(spd.clone()));
+            self.installed.clear();
+            self.keepalive_peers.clear();
+            for install in installs {
+                replaced += 1;
+                if let Err(e) = self.install(install) {
+                    eprintln!("tunsec: reload: {e}");
+                }
+            }
+            eprintln!(
+                "tunsec: reload: new policy table ({} policies), {replaced} SA pairs installed",
+                spd.len()
+            );
+        } else {
+            let old = std::mem::take(&mut self.installed);
+            for pair in old {
+                if definition(&old_cfg, pair.policy_index) == definition(&new, pair.policy_index) {
+                    self.installed.push(pair);
+                } else {
+                    self.uninstall(pair);
+                }
+            }
+            let running: HashSet<usize> = self.installed.iter().map(|p| p.policy_index).collect();
+            let kept = running.len();
+            self.keepalive_peers.clear();
+            for install in installs {
+                if let Some(e) = install.outbound.encap {
+                    self.keepalive_peers.push((
+                        install.outbound.src,
+                        SocketAddr::new(install.outbound.dst, e.dst_port),
+                    ));
+                }
+                if running.contains(&install.policy_index) {
+                    continue;
+                }
+                replaced += 1;
+                if let Err(e) = self.install(install) {
+                    eprintln!("tunsec: reload: {e}");
+                }
+            }
+            self.keepalive_peers.dedup();
+            eprintln!("tunsec: reload: {kept} SA pairs unchanged, {replaced} installed");
+        }
+        self.sync_routes(&new);
+    }
+
+    /// Makes the routes into the TUN device those `cfg` asks for.
+    fn sync_routes(&mut self, cfg: &Config) {
+        let name = self.tun_name.clone();
+        let wanted: Vec<String> = wanted_routes(cfg).into_iter().map(|(r, _)| r).collect();
+        for have in self.net.table_routes(TUNNEL_TABLE) {
+            if !wanted.contains(&have)
+                && let Err(e) = self.net.remove_table_route(&name, &have, TUNNEL_TABLE)
+            {
+                eprintln!("tunsec: reload: {e}");
+            }
+        }
+        let have = self.net.table_routes(TUNNEL_TABLE);
+        for (r, src) in wanted_routes(cfg) {
+            if !have.contains(&r)
+                && let Err(e) = self.net.add_route_in_table(&name, &r, TUNNEL_TABLE, src)
+            {
+                eprintln!("tunsec: reload: {e}");
+            }
+        }
+    }
+
     fn on_event(&mut self, event: Event) {
         match event {
             Event::Sa {
@@ -420,7 +588,11 @@ impl Daemon {
                 eprintln!(
                     "tunsec: SA {spi:#x} ({direction:?}) reached its hard lifetime; removing it"
                 );
-                let protocol = tunsec_dataplane::sa::IpsecProtocol::Esp;
+                let protocol = self
+                    .installed
+                    .iter()
+                    .find(|p| p.inbound_spi == spi || p.outbound_spi == spi)
+                    .map_or(IpsecProtocol::Esp, |p| p.protocol);
                 self.send(
                     worker,
                     Command::RemoveSa {

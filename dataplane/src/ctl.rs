@@ -33,6 +33,8 @@ pub enum Command {
     UnrouteSpi { protocol: IpsecProtocol, spi: u32 },
     /// Remove every SA (`installed-sa flush`).
     Flush,
+    /// Use a new policy table; every SA of this worker is removed (configuration reload).
+    ReplacePolicies(std::sync::Arc<crate::spd::PolicyTable>),
     /// Send one NAT-keepalive byte from this worker's UDP-4500 socket.
     SendKeepalive { from: IpAddr, to: SocketAddr },
     /// Report SAs and counters on the given channel.

@@ -156,6 +156,15 @@ impl Engine {
         Some(sa)
     }
 
+    /// Swaps in a new policy table (configuration reload). SAs are bound to policy rows, which
+    /// a new table renumbers, so they are all removed; the control thread installs the new
+    /// configuration's SAs right after.
+    pub fn replace_spd(&mut self, spd: Arc<PolicyTable>) {
+        self.sad.flush();
+        self.outbound = vec![None; spd.len()];
+        self.spd = spd;
+    }
+
     /// `installed-sa flush`.
     pub fn flush(&mut self) {
         self.sad.flush();

@@ -218,6 +218,10 @@ impl Worker {
                     }
                 }
                 Command::Flush => self.s.engine.flush(),
+                Command::ReplacePolicies(spd) => {
+                    self.s.engine.replace_spd(spd);
+                    self.spi_owner.clear();
+                }
                 Command::SendKeepalive { from, to } => {
                     if let Some(sock) = self.udp_for(from) {
                         let _ = sock.send_to(&[natt::KEEPALIVE], to);
@@ -342,14 +346,23 @@ impl Worker {
     }
 
     fn reply_too_big(&mut self, packet: &[u8]) {
-        let local = if packet.first().is_some_and(|b| b >> 4 == 6) {
+        let Ok(summary) = IpSummary::parse(packet) else {
+            return;
+        };
+        let ours = if summary.src.is_ipv6() {
             self.s.local_v6
         } else {
             self.s.local_v4
         };
-        let Some(local) = local else { return };
+        // The error comes from our address on the protected side, unless the sender is this
+        // host itself (a packet from our own address would be dropped as a martian): then
+        // from the address it was trying to reach, the far end of the too-narrow path.
+        let from = match ours {
+            Some(a) if a != summary.src => a,
+            _ => summary.dst,
+        };
         let mtu = self.s.tunnel_mtu.min(u16::MAX as usize) as u16;
-        if let Some(n) = crate::mtu::too_big_reply(packet, mtu, local, &mut self.icmp) {
+        if let Some(n) = crate::mtu::too_big_reply(packet, mtu, from, &mut self.icmp) {
             let _ = self.s.tun.write(&self.icmp[..n]);
         }
     }
