@@ -108,7 +108,7 @@ SERVER_ADDR="" # iperf3 server's address in ns b
 WIRE_FILTER="" # pcap filter every packet on b's veth must match during the check; "" = none
 SWAN_A=""      # strongSwan instance directories (strongswan scenario only)
 SWAN_B=""
-CURRENT=""     # "NAME round N", for notes
+CURRENT=""     # the scenario being run, for notes
 
 # stop_spawned PID: ends one process started with ns_spawn (INT, then KILL), reaps it and
 # drops it from TS_PIDS, so ns_cleanup never signals a PID that may have been reused.
@@ -335,10 +335,7 @@ wire_check() {
     fi
     log "wire: $total packets captured on v-b-a, all '$WIRE_FILTER'$(
         [ "$unreach" -gt 0 ] && echo " but $unreach ICMP protocol-unreachable from b's kernel")"
-    if [ "$unreach" -gt 0 ]; then
-        echo "$CURRENT wire check: b's kernel sent $unreach ICMP protocol-unreachable for ESP" \
-            "(no raw socket with room took it)" >>"$NOTES"
-    fi
+    printf 'unreach\t%s\t%s\n' "$CURRENT" "$unreach" >>"$NOTES"
 }
 
 # run_scenario NAME ROUND: sets the scenario up, checks the path, measures every stream count
@@ -348,7 +345,7 @@ wire_check() {
 run_scenario() {
     local name=$1 round=$2 out streams before=0 after=0 moved=0 drops
     echo "-- $name (round $round/$RUNS)"
-    CURRENT="$name round $round"
+    CURRENT=$name
     if ! "setup_$name" >"$WORK/step.out" 2>&1; then
         tail -n 20 "$WORK/step.out" | indent
         echo "$name	$round	setup failed: $(tail -n 1 "$WORK/step.out")" >>"$FAILURES"
@@ -475,8 +472,17 @@ for name in order:
         print(f"{labels[name]:34} {p:>7} {median[key]:>13.2f} {span:>11} "
               f"{ratio(key, 'strongswan'):>12} {ratio(key, 'veth-off'):>10}")
 print("ratios: this row's median / the strongSwan (or veth offloads-off) median, same stream count")
+unreach = {}  # scenario -> ICMP protocol-unreachable counts of its wire checks, by round
 for line in open(notes):
-    print("note:", line.rstrip())
+    if line.startswith("unreach\t"):
+        _, name, n = line.rstrip("\n").split("\t")
+        unreach.setdefault(name, []).append(n)
+    else:
+        print("note:", line.rstrip())
+for name in order:
+    if any(n != "0" for n in unreach.get(name, [])):
+        print(f"note: {name}: in the 1-s wire checks b's kernel answered ESP with ICMP protocol-"
+              f"unreachable {', '.join(unreach[name])} times (no raw socket with room took it)")
 
 print()
 print("raw runs, Gbit/s per round [TCP retransmits / encrypted packets dropped at b because the")
