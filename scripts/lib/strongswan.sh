@@ -165,7 +165,7 @@ swan_initiate() {
     local dir=$1 limit=${2:-20}
     if ! swan_ctl "$dir" --initiate --child net --timeout "$limit" >"$dir/initiate.out" 2>&1; then
         echo "swanctl --initiate failed" >&2
-        tail -20 "$dir/initiate.out" >&2
+        tail -n 20 "$dir/initiate.out" >&2
         return 1
     fi
     if ! wait_for "$limit" swan_child_installed "$dir"; then
@@ -176,12 +176,13 @@ swan_initiate() {
 }
 
 # swan_child_bytes DIR prints "BYTES_IN BYTES_OUT" of the installed child SA "net"
-# (from the "in  <spi>, N bytes, ..." and "out <spi>, N bytes, ..." lines of --list-sas).
+# (from the "in  <spi>, N bytes, ..." and "out <spi>, N bytes, ..." lines of --list-sas; kept
+# as strings, as awk may print large numbers in exponent form).
 swan_child_bytes() {
     swan_ctl "$1" --list-sas --child net 2>/dev/null | awk '
         $1 == "in"  && $3 ~ /^[0-9]+$/ && $4 ~ /^bytes/ { i = $3 }
         $1 == "out" && $3 ~ /^[0-9]+$/ && $4 ~ /^bytes/ { o = $3 }
-        END { printf "%d %d\n", i, o }'
+        END { print (i == "" ? 0 : i), (o == "" ? 0 : o) }'
 }
 
 # swan_route_src NS PREFIX prints the source address of the route charon installed to
