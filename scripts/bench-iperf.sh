@@ -38,6 +38,7 @@
 # iperf3, tcpdump, jq, python3, strongSwan (charon, swanctl, kernel-libipsec, gcm plugins).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
+scripts/install-deps.sh bench || exit 2
 # shellcheck source=scripts/lib/netns.sh
 . scripts/lib/netns.sh
 # shellcheck source=scripts/lib/strongswan.sh

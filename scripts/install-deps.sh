@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the system packages tunsec's tests and demo use, on Debian (run as root).
+# Installs the system packages tunsec's tests and demo use, on Debian (run as root);
+# with the argument `bench`, also what the iperf3 benchmark needs (strongSwan, ethtool, tcpdump).
 # Safe to run again: apt skips what is present. Set TUNSEC_SKIP_APT=1 to skip entirely.
 set -euo pipefail
 
@@ -14,6 +15,12 @@ packages=(
     nftables             # NAT namespace for NAT-T tests
     iputils-ping         # ping through tunnels
 )
+
+# `install-deps.sh bench` adds what scripts/bench-iperf.sh compares against and inspects with.
+if [ "${1:-}" = bench ]; then
+    packages+=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
+        libstrongswan-extra-plugins libstrongswan-standard-plugins ethtool tcpdump)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
