@@ -134,9 +134,9 @@ check_iperf() { # check_iperf CLIENT_NS SERVER_NS SERVER_ADDR [iperf args]
     fi
 }
 
-# capture NS IFACE FILE: starts tshark on an interface; stop with stop_capture.
+# capture NS IFACE FILE [BPF]: starts tshark on an interface; stop with stop_capture.
 capture() {
-    CAP_PID=$(ns_spawn "$1" "$WORK/tshark.log" tshark -q -i "$2" -w "$3")
+    CAP_PID=$(ns_spawn "$1" "$WORK/tshark.log" tshark -q -i "$2" -w "$3" ${4:+-f "$4"})
     wait_for 5 grep -q "Capturing on" "$WORK/tshark.log"
 }
 
@@ -263,8 +263,9 @@ case_natt_through_nat() {
         198.51.100.2 203.0.113.2 true esp aes-128-gcm null "$k_sc" "$k_cs" "" "" 0x2001 0x1001 true
     manual_config "$WORK/server.toml" "$WORK/server.sock" '"10.201.2.1/24"' 10.201.2.0/24 10.201.1.0/24 \
         203.0.113.2 203.0.113.1 true esp aes-128-gcm null "$k_cs" "$k_sc" "" "" 0x1001 0x2001 true
-    start client "$WORK/client.toml" && start server "$WORK/server.toml" || return
+    # Capture from the start: the first NAT-keepalive goes out as the client starts.
     capture server v-server-nat "$WORK/wire.pcap"
+    start client "$WORK/client.toml" && start server "$WORK/server.toml" || return
     check_ping client 10.201.2.1 -I 10.201.1.1
     stop_capture
     check_iperf client server 10.201.2.1 -B 10.201.1.1
@@ -272,6 +273,12 @@ case_natt_through_nat() {
         log "ESP-in-UDP on port 4500 through the NAT (seen from 203.0.113.1)"
     else
         fail "no UDP-encapsulated ESP from the NAT address"
+    fi
+    # RFC 3948 NAT-keepalive: a UDP-4500 datagram of one 0xFF byte.
+    if tshark -r "$WORK/wire.pcap" -Y "udpencap.nat_keepalive && udp.length == 9" -T fields -e udp.payload 2>/dev/null | grep -q "^ff$"; then
+        log "NAT-keepalive (one 0xff byte on UDP 4500) seen"
+    else
+        fail "no NAT-keepalive captured"
     fi
 }
 
@@ -344,7 +351,7 @@ case_mtu_and_mss() {
     fi
     in_ns a ip link set tunsec0 mtu "$mtu"
     # SYNs entering the tunnel have their MSS clamped to the tunnel MTU minus 40.
-    capture b tunsec0 "$WORK/inner.pcap"
+    capture b tunsec0 "$WORK/inner.pcap" "tcp[tcpflags] & tcp-syn != 0"
     ns_spawn b "$WORK/iperf-server.log" iperf3 -s -1 -B 10.201.2.1 >/dev/null
     wait_for 5 in_ns b sh -c "ss -ltn | grep -q ':5201'"
     in_ns a ip link set tunsec0 mtu 1500
@@ -452,8 +459,28 @@ TOML
     check_ping a 10.201.2.1 -I 10.201.1.1
 }
 
+case_lifetime() {
+    topology_pair
+    pair_configs aes-128-gcm null esp true false 4
+    sed -i 's/^nat-t = false$/nat-t = false\nlifetime = "3s"/' "$WORK/a.toml" "$WORK/b.toml"
+    start a "$WORK/a.toml" && start b "$WORK/b.toml" || return
+    check_ping a 10.201.2.1 -I 10.201.1.1
+    sleep 4
+    check_no_ping a 10.201.2.1
+    local left
+    left=$("$TUNSEC" print installed-sa -s "$WORK/a.sock" | grep -c "spi=" || true)
+    if [ "$left" -eq 0 ] && grep -q "hard lifetime" "$WORK/a.log"; then
+        log "hard lifetime of 3s: SAs removed ($(grep -c 'hard lifetime' "$WORK/a.log") events), traffic stops"
+    else
+        fail "SAs not removed after their hard lifetime ($left left)"
+    fi
+    local nostate
+    nostate=$(stat_of a out-no-states)
+    [ "${nostate:-0}" -ge 1 ] && log "out-no-states = $nostate after expiry" || fail "out-no-states not counted after expiry"
+}
+
 CASES=(esp_gcm_tunnel esp_cbc_sha256_tunnel esp_ipv6_inside esp_transport ah_tunnel
-       natt_through_nat discard_policy wrong_key mtu_and_mss clean_shutdown sighup_reload)
+       natt_through_nat discard_policy wrong_key mtu_and_mss clean_shutdown sighup_reload lifetime)
 
 for c in "${CASES[@]}"; do
     if [ ${#ONLY[@]} -gt 0 ] && [[ ! " ${ONLY[*]} " =~ " $c " ]]; then continue; fi

@@ -393,7 +393,8 @@ impl Daemon {
         )?;
         let _ = WAKE;
         let mut events = Events::with_capacity(16);
-        let mut next_keepalive = Instant::now() + KEEPALIVE_INTERVAL;
+        // The first keepalive goes out at once: it opens the NAT binding before traffic does.
+        let mut next_keepalive = Instant::now();
         loop {
             self.poll
                 .poll(&mut events, Some(Duration::from_millis(250)))
@@ -604,6 +605,8 @@ impl Daemon {
                 if direction == Direction::Inbound {
                     self.broadcast(|| Command::UnrouteSpi { protocol, spi });
                 }
+                self.installed
+                    .retain(|p| p.inbound_spi != spi && p.outbound_spi != spi);
             }
             Event::Acquire { .. } => {}
             Event::InstallFailed { worker, reason } => {

@@ -165,6 +165,26 @@ impl Engine {
         self.spd = spd;
     }
 
+    /// Applies time-based lifetimes to every SA, including idle ones: soft expiry raises its
+    /// event once; hard expiry (or an exhausted sequence space) removes the SA. Runs from the
+    /// worker's housekeeping, not per packet; `events` is reused storage.
+    pub fn expire(&mut self, now: Timestamp, events: &mut Vec<SaEvent>) {
+        let ids: Vec<SaId> = self.sad.iter().map(|(id, _)| id).collect();
+        for id in ids {
+            let Some(sa) = self.sad.get_mut(id) else {
+                continue;
+            };
+            match sa.check_time(now) {
+                Ok(Some(event)) => events.push(event),
+                Ok(None) => {}
+                Err(event) => {
+                    events.push(event);
+                    self.remove(id);
+                }
+            }
+        }
+    }
+
     /// `installed-sa flush`.
     pub fn flush(&mut self) {
         self.sad.flush();

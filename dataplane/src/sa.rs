@@ -362,7 +362,7 @@ impl SecurityAssociation {
     }
 
     /// Time-based expiry, checked before using the SA. Returns `Err` when hard-expired.
-    pub(crate) fn check_time(&mut self, now: Timestamp) -> Result<Option<SaEvent>, SaEvent> {
+    pub fn check_time(&mut self, now: Timestamp) -> Result<Option<SaEvent>, SaEvent> {
         if self.state == SaState::Dead {
             return Err(self.hard_event());
         }

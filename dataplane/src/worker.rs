@@ -147,6 +147,8 @@ impl Worker {
         // mio is edge-triggered: after a wakeup each source is drained until it would block
         // or its batch budget is spent; a spent budget means "poll again without sleeping".
         let mut more = true;
+        let mut next_sweep = Instant::now();
+        let mut expired = Vec::new();
         loop {
             let timeout = if more {
                 Duration::ZERO
@@ -160,6 +162,19 @@ impl Worker {
             }
             if !self.commands()? {
                 return Ok(());
+            }
+            if Instant::now() >= next_sweep {
+                // Lifetimes also run out on idle SAs; once a second is precise enough for
+                // limits written in seconds.
+                next_sweep = Instant::now() + Duration::from_secs(1);
+                let now = self.now();
+                self.s.engine.expire(now, &mut expired);
+                for event in expired.drain(..) {
+                    let _ = self.s.events.send(Event::Sa {
+                        worker: self.s.index,
+                        event,
+                    });
+                }
             }
             more = false;
             more |= self.handoffs();
