@@ -159,7 +159,10 @@ impl Daemon {
     fn start(path: PathBuf, cfg: Config) -> Result<Daemon> {
         let online = core_affinity::get_core_ids().map_or(1, |c| c.len()).max(1);
         let n = cfg.workers(online);
-        let installs = cfg.manual_sa_installs();
+        let installs = cfg
+            .try_manual_sa_installs()
+            .map_err(|e| anyhow::anyhow!("no randomness for SA IVs: {e}"))?;
+        let pairs = installs.len();
         let name = cfg.interface.name.clone();
         let epoch = Instant::now();
 
@@ -305,12 +308,8 @@ impl Daemon {
             if n == 1 { "" } else { "s" },
             spd.len(),
             if spd.len() == 1 { "y" } else { "ies" },
-            daemon.cfg.manual_sa_installs().len(),
-            if daemon.cfg.manual_sa_installs().len() == 1 {
-                ""
-            } else {
-                "s"
-            },
+            pairs,
+            if pairs == 1 { "" } else { "s" },
         );
         Ok(daemon)
     }

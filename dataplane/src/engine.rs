@@ -354,9 +354,7 @@ struct InboundHeaders {
 
 fn inbound_headers(packet: &[u8]) -> Result<InboundHeaders, DropReason> {
     let outer = OuterPacket::parse(packet)?;
-    let ip_len = crate::wire::ip::IpSummary::parse(packet)
-        .map_err(|_| DropReason::InHeaderErrors)?
-        .total_len;
+    let ip_len = outer.ip_len;
     let header = packet
         .get(outer.ipsec_offset..ip_len)
         .ok_or(DropReason::InHeaderErrors)?;

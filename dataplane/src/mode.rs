@@ -245,6 +245,8 @@ pub struct OuterPacket {
     pub ipsec_offset: usize,
     /// Offset where the IP header chain ends (== ipsec_offset unless UDP-encapsulated).
     pub ip_header_len: usize,
+    /// The IP packet's length as its header declares it (link padding after it excluded).
+    pub ip_len: usize,
     /// ESP or AH.
     pub protocol: u8,
     /// Source and destination UDP ports when UDP-encapsulated.
@@ -270,6 +272,7 @@ impl OuterPacket {
             dst: s.dst,
             ipsec_offset: at,
             ip_header_len: at,
+            ip_len: s.total_len,
             protocol: s.protocol,
             encap: None,
             ipv6,
