@@ -199,7 +199,9 @@ impl Daemon {
             .collect();
         let families: HashSet<bool> = installs.iter().map(|i| i.inbound.dst.is_ipv6()).collect();
 
-        let handoff = Arc::new(Handoff::new(n, 1024, 512));
+        // Up to 4096 packets in flight between workers (~40 MiB), 2048 per worker's queue:
+        // enough to ride out the other worker being busy for a couple of milliseconds.
+        let handoff = Arc::new(Handoff::new(n, 4096, 2048));
         let (event_tx, events) = unbounded();
         let mut polls = Vec::new();
         let mut wakers = Vec::new();

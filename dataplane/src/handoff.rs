@@ -13,8 +13,14 @@
 use crate::spd::PolicyId;
 use crossbeam_queue::ArrayQueue;
 
-/// Bytes per slot: headroom, the largest packet a TUN or UDP socket hands us, and tailroom.
-pub const SLOT_BYTES: usize = crate::buf::DEFAULT_HEADROOM + 65535 + crate::buf::DEFAULT_TAILROOM;
+/// The largest packet that can be handed between workers: a 9000-byte jumbo frame plus room
+/// for its outer headers. Larger ones (only possible with an MTU above jumbo size) are
+/// counted as buffer errors rather than making every slot 64 KiB.
+pub const MAX_HANDOFF_PACKET: usize = 9216;
+
+/// Bytes per slot: headroom, the packet, and tailroom for encapsulation.
+pub const SLOT_BYTES: usize =
+    crate::buf::DEFAULT_HEADROOM + MAX_HANDOFF_PACKET + crate::buf::DEFAULT_TAILROOM;
 
 /// What the owner must do with a handed-off packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -75,6 +75,9 @@ struct Worker {
     spi_owner: HashMap<(IpsecProtocol, u32), usize>,
     /// Whether each UDP socket is IPv6.
     udp_v6: Vec<bool>,
+    /// Workers we handed packets to this round, woken once at its end (one eventfd write per
+    /// round instead of one per packet).
+    pending_wakes: Vec<bool>,
     /// Outgoing ESP-in-UDP, one batch per UDP socket, flushed after each round.
     send: Vec<SendBatch>,
     icmp: Box<[u8]>,
@@ -117,17 +120,19 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         .map(|_| SendBatch::new(BATCH, 0, MAX_DATAGRAM))
         .collect::<io::Result<Vec<_>>>()?;
     let mut bufs = Buffers {
-        scratch: vec![0u8; crate::handoff::SLOT_BYTES].into_boxed_slice(),
+        scratch: vec![0u8; SCRATCH_BYTES].into_boxed_slice(),
         recv: RecvBatch::new(
             BATCH,
             DEFAULT_HEADROOM,
             MAX_DATAGRAM + crate::buf::DEFAULT_TAILROOM,
         )?,
     };
+    let pending_wakes = vec![false; setup.workers];
     let mut w = Worker {
         s: setup,
         spi_owner: HashMap::new(),
         udp_v6,
+        pending_wakes,
         send,
         icmp: vec![0u8; 1500].into_boxed_slice(),
     };
@@ -136,6 +141,9 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
 
 /// The largest UDP payload.
 const MAX_DATAGRAM: usize = 65535;
+
+/// Scratch buffer for one TUN or raw-socket packet of any size, with head- and tailroom.
+const SCRATCH_BYTES: usize = DEFAULT_HEADROOM + 65535 + crate::buf::DEFAULT_TAILROOM;
 
 impl Worker {
     fn now(&self) -> Timestamp {
@@ -186,6 +194,7 @@ impl Worker {
                 more |= self.raw_batch(i, bufs);
             }
             self.flush();
+            self.wake_owners();
         }
     }
 
@@ -516,7 +525,17 @@ impl Worker {
         }
     }
 
-    fn hand_off(&self, owner: usize, packet: &[u8], work: Work, on_full: DropReason) {
+    fn wake_owners(&mut self) {
+        for (owner, pending) in self.pending_wakes.iter_mut().enumerate() {
+            if std::mem::take(pending)
+                && let Some(w) = self.s.wakers.get(owner)
+            {
+                let _ = w.wake();
+            }
+        }
+    }
+
+    fn hand_off(&mut self, owner: usize, packet: &[u8], work: Work, on_full: DropReason) {
         let Some(mut slot) = self.s.handoff.take() else {
             self.s.engine.count_drop(on_full);
             return;
@@ -528,8 +547,8 @@ impl Worker {
         }
         match self.s.handoff.send(owner, slot) {
             Ok(()) => {
-                if let Some(w) = self.s.wakers.get(owner) {
-                    let _ = w.wake();
+                if let Some(pending) = self.pending_wakes.get_mut(owner) {
+                    *pending = true;
                 }
             }
             Err(slot) => {
