@@ -156,7 +156,7 @@ pair_configs() { # pair_configs ENC AUTH PROTO TUNNEL NATT FAMILY [EXTRA_A]
         aes-128-gcm) klen=20 ;; aes-256-cbc) klen=32 ;; chacha20-poly1305) klen=36 ;;
         aes-128-cbc) klen=16 ;; null) klen=0 ;;
     esac
-    case $auth in sha1) alen=20 ;; sha256) alen=32 ;; *) alen=0 ;; esac
+    case $auth in md5) alen=16 ;; sha1) alen=20 ;; sha256) alen=32 ;; sha384) alen=48 ;; sha512) alen=64 ;; *) alen=0 ;; esac
     K_AB=$(hexkey $klen); K_BA=$(hexkey $klen); A_AB=$(hexkey $alen); A_BA=$(hexkey $alen)
     local src_a dst_a addr_a addr_b
     if [ "$tunnel" = false ]; then
@@ -167,9 +167,12 @@ pair_configs() { # pair_configs ENC AUTH PROTO TUNNEL NATT FAMILY [EXTRA_A]
     else
         src_a=10.201.1.0/24 dst_a=10.201.2.0/24 addr_a='"10.201.1.1/24"' addr_b='"10.201.2.1/24"'
     fi
-    manual_config "$WORK/a.toml" "$WORK/a.sock" "$addr_a" "$src_a" "$dst_a" 192.0.2.1 192.0.2.2 \
+    # OUTER=6 runs the SAs between the link's IPv6 addresses instead.
+    local out_a=192.0.2.1 out_b=192.0.2.2
+    if [ "${OUTER:-4}" = 6 ]; then out_a=2001:db8:2::1 out_b=2001:db8:2::2; fi
+    manual_config "$WORK/a.toml" "$WORK/a.sock" "$addr_a" "$src_a" "$dst_a" $out_a $out_b \
         "$tunnel" "$proto" "$enc" "$auth" "$K_BA" "$K_AB" "$A_BA" "$A_AB" 0x2001 0x1001 "$natt" "$extra"
-    manual_config "$WORK/b.toml" "$WORK/b.sock" "$addr_b" "$dst_a" "$src_a" 192.0.2.2 192.0.2.1 \
+    manual_config "$WORK/b.toml" "$WORK/b.sock" "$addr_b" "$dst_a" "$src_a" $out_b $out_a \
         "$tunnel" "$proto" "$enc" "$auth" "$K_AB" "$K_BA" "$A_AB" "$A_BA" 0x1001 0x2001 "$natt"
 }
 
@@ -479,8 +482,35 @@ case_lifetime() {
     [ "${nostate:-0}" -ge 1 ] && log "out-no-states = $nostate after expiry" || fail "out-no-states not counted after expiry"
 }
 
+case_ipv6_outer() {
+    local proto
+    for proto in esp-raw esp-udp ah; do
+        topology_pair
+        case $proto in
+            esp-raw) OUTER=6 pair_configs aes-128-gcm null esp true false 4 ;;
+            esp-udp) OUTER=6 pair_configs aes-128-gcm null esp true true 4 ;;
+            ah) OUTER=6 pair_configs null sha512 ah true false 4 ;;
+        esac
+        start a "$WORK/a.toml" && start b "$WORK/b.toml" || return
+        capture b v-b-a "$WORK/wire.pcap"
+        log "$proto over IPv6 (2001:db8:2::1 <-> 2001:db8:2::2):"
+        check_ping a 10.201.2.1 -I 10.201.1.1
+        stop_capture
+        local filter="esp"
+        [ "$proto" = ah ] && filter="ah && icmp"
+        [ "$proto" = esp-udp ] && filter="udp.port == 4500 && esp"
+        if tshark -r "$WORK/wire.pcap" -Y "ipv6.src == 2001:db8:2::1 && $filter" 2>/dev/null | grep -q .; then
+            log "tshark sees $filter from 2001:db8:2::1"
+        else
+            fail "no $filter over IPv6 on the wire"
+        fi
+        ns_cleanup
+    done
+    topology_pair
+}
+
 CASES=(esp_gcm_tunnel esp_cbc_sha256_tunnel esp_ipv6_inside esp_transport ah_tunnel
-       natt_through_nat discard_policy wrong_key mtu_and_mss clean_shutdown sighup_reload lifetime)
+       natt_through_nat discard_policy wrong_key mtu_and_mss clean_shutdown sighup_reload lifetime ipv6_outer)
 
 for c in "${CASES[@]}"; do
     if [ ${#ONLY[@]} -gt 0 ] && [[ ! " ${ONLY[*]} " =~ " $c " ]]; then continue; fi
