@@ -15,6 +15,7 @@ pub mod engine;
 pub mod esp;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod gro;
 pub mod handoff;
 pub mod io;
 pub mod mode;

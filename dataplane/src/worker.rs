@@ -81,6 +81,8 @@ struct Worker {
     /// Outgoing ESP-in-UDP, one batch per UDP socket, flushed after each round.
     send: Vec<SendBatch>,
     icmp: Box<[u8]>,
+    /// Decrypted TCP segments waiting to be written to the TUN as one train.
+    gro: crate::gro::TcpCoalescer,
 }
 
 /// Receive-side storage, kept apart from [`Worker`] so packets borrowed from it can be
@@ -135,6 +137,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         pending_wakes,
         send,
         icmp: vec![0u8; 1500].into_boxed_slice(),
+        gro: crate::gro::TcpCoalescer::new(),
     };
     w.run(&mut bufs)
 }
@@ -194,6 +197,7 @@ impl Worker {
                 more |= self.raw_batch(i, bufs);
             }
             self.flush();
+            self.gro.flush(&mut self.s.tun);
             self.wake_owners();
         }
     }
@@ -521,7 +525,7 @@ impl Worker {
                     event: e,
                 });
             }
-            let _ = self.s.tun.write(buf.data());
+            self.gro.push(buf.data(), &mut self.s.tun);
         }
     }
 

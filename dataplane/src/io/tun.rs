@@ -8,6 +8,7 @@
 //! in the network namespace of the calling thread.
 
 use super::sys::{cvt, cvt_size, socket};
+use crate::wire::vnet;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
@@ -32,28 +33,73 @@ impl TunQueue {
     }
 
     /// Reads one packet into `buf`; a packet longer than `buf` is truncated by the kernel.
+    /// The virtio-net header in front of it is read into scratch and dropped: tunsec does not
+    /// ask the kernel for offloads on this direction, so it always says "plain packet".
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut hdr = [0u8; vnet::HEADER_LEN];
+        let mut iov = [
+            libc::iovec {
+                iov_base: hdr.as_mut_ptr().cast(),
+                iov_len: hdr.len(),
+            },
+            libc::iovec {
+                iov_base: buf.as_mut_ptr().cast(),
+                iov_len: buf.len(),
+            },
+        ];
         loop {
-            // SAFETY: `buf` is a live, writable region of `buf.len()` bytes.
-            let n = unsafe { libc::read(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            // SAFETY: both iovecs point at live, writable buffers of the lengths they state.
+            let n = unsafe { libc::readv(self.fd.as_raw_fd(), iov.as_mut_ptr(), 2) };
             match cvt_size(n) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                r => return r,
+                r => return r.map(|n| n.saturating_sub(vnet::HEADER_LEN)),
             }
         }
     }
 
     /// Writes one whole IP packet to the kernel.
     pub fn write(&self, packet: &[u8]) -> io::Result<usize> {
+        self.write_with_header(&vnet::PLAIN, packet)
+    }
+
+    /// Writes one large TCP packet that the kernel's stack treats as a GRO-merged train of
+    /// `gso.gso_size`-byte segments (see `gro.rs`).
+    pub fn write_gso(&self, packet: &[u8], gso: vnet::Gso) -> io::Result<usize> {
+        let mut hdr = [0u8; vnet::HEADER_LEN];
+        gso.emit(&mut hdr);
+        self.write_with_header(&hdr, packet)
+    }
+
+    fn write_with_header(&self, hdr: &[u8; vnet::HEADER_LEN], packet: &[u8]) -> io::Result<usize> {
+        let iov = [
+            libc::iovec {
+                iov_base: hdr.as_ptr() as *mut _,
+                iov_len: hdr.len(),
+            },
+            libc::iovec {
+                iov_base: packet.as_ptr() as *mut _,
+                iov_len: packet.len(),
+            },
+        ];
         loop {
-            // SAFETY: `packet` is a live, readable region of `packet.len()` bytes.
-            let n =
-                unsafe { libc::write(self.fd.as_raw_fd(), packet.as_ptr().cast(), packet.len()) };
+            // SAFETY: both iovecs point at live buffers of the lengths they state; writev
+            // only reads them.
+            let n = unsafe { libc::writev(self.fd.as_raw_fd(), iov.as_ptr(), 2) };
             match cvt_size(n) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                r => return r,
+                r => return r.map(|n| n.saturating_sub(vnet::HEADER_LEN)),
             }
         }
+    }
+}
+
+impl crate::gro::PacketSink for TunQueue {
+    fn write_plain(&mut self, packet: &[u8]) {
+        // A full kernel queue drops the packet, as a full NIC ring would.
+        let _ = self.write(packet);
+    }
+    fn write_gso(&mut self, packet: &[u8], gso: vnet::Gso) {
+        let _ = TunQueue::write_gso(self, packet, gso);
     }
 }
 
@@ -146,7 +192,8 @@ pub fn open_queues(name: &str, queues: usize) -> io::Result<Vec<TunQueue>> {
 fn open_queue(name: &str) -> io::Result<TunQueue> {
     let mut ifr = ifreq(name)?;
     ifr.ifr_ifru.ifru_flags =
-        (libc::IFF_TUN | libc::IFF_NO_PI | libc::IFF_MULTI_QUEUE) as libc::c_short;
+        (libc::IFF_TUN | libc::IFF_NO_PI | libc::IFF_MULTI_QUEUE | libc::IFF_VNET_HDR)
+            as libc::c_short;
     let path = c"/dev/net/tun";
     // SAFETY: `path` is a NUL-terminated string; open(2) takes no other pointers.
     let fd = cvt(unsafe {

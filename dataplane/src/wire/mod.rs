@@ -16,6 +16,7 @@ pub mod ipv6;
 pub mod natt;
 pub mod tcp;
 pub mod udp;
+pub mod vnet;
 
 /// Why a buffer is not a valid instance of a format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -6,6 +6,7 @@ mod field {
     use super::Field;
     pub const SRC_PORT: Field = 0..2;
     pub const DST_PORT: Field = 2..4;
+    pub const SEQUENCE: Field = 4..8;
     pub const DATA_OFFSET: usize = 12;
     pub const FLAGS: usize = 13;
     pub const CHECKSUM: Field = 16..18;
@@ -45,6 +46,9 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
     pub fn header_len(&self) -> usize {
         ((self.buffer.as_ref()[field::DATA_OFFSET] >> 4) as usize) * 4
+    }
+    pub fn sequence_number(&self) -> u32 {
+        super::read_u32(self.buffer.as_ref(), field::SEQUENCE)
     }
     pub fn flags(&self) -> u8 {
         self.buffer.as_ref()[field::FLAGS]
