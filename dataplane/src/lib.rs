@@ -25,6 +25,7 @@ pub mod sa;
 pub mod sad;
 pub mod spd;
 pub mod stats;
+pub mod tso;
 pub mod wire;
 pub mod worker;
 

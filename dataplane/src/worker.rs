@@ -89,6 +89,8 @@ struct Worker {
 /// processed by `&mut Worker` methods.
 struct Buffers {
     scratch: Box<[u8]>,
+    /// One segment of a TCP train being cut up (`tso.rs`), with head- and tailroom.
+    segment: Box<[u8]>,
     recv: RecvBatch,
 }
 
@@ -123,6 +125,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         .collect::<io::Result<Vec<_>>>()?;
     let mut bufs = Buffers {
         scratch: vec![0u8; SCRATCH_BYTES].into_boxed_slice(),
+        segment: vec![0u8; SCRATCH_BYTES].into_boxed_slice(),
         recv: RecvBatch::new(
             BATCH,
             DEFAULT_HEADROOM,
@@ -311,12 +314,44 @@ impl Worker {
 
     fn tun_batch(&mut self, bufs: &mut Buffers) -> bool {
         for _ in 0..BATCH {
-            let n = match self.s.tun.read(&mut bufs.scratch[DEFAULT_HEADROOM..]) {
-                Ok(n) => n,
+            let (n, info) = match self
+                .s
+                .tun
+                .read_offloaded(&mut bufs.scratch[DEFAULT_HEADROOM..])
+            {
+                Ok(r) => r,
                 // WouldBlock: drained. Other errors end this round too; the next poll retries.
                 Err(_) => return false,
             };
-            if let Ok(mut buf) = PacketBuf::new(&mut bufs.scratch, DEFAULT_HEADROOM, n) {
+            let start = DEFAULT_HEADROOM;
+            if info.tcpv4_train {
+                let (train, segment) = (&bufs.scratch[start..start + n], &mut bufs.segment);
+                let result = crate::tso::segment_tcpv4(
+                    train,
+                    &info,
+                    segment,
+                    DEFAULT_HEADROOM,
+                    |buf, at, len| {
+                        if let Ok(mut b) = PacketBuf::new(buf, at, len) {
+                            self.outbound(&mut b);
+                        }
+                    },
+                );
+                if result.is_err() {
+                    self.s.engine.count_drop(DropReason::OutErrors);
+                }
+                continue;
+            }
+            if info.needs_csum {
+                let (cs, co) = (info.csum_start as usize, info.csum_offset as usize);
+                if crate::tso::complete_checksum(&mut bufs.scratch[start..start + n], cs, co)
+                    .is_err()
+                {
+                    self.s.engine.count_drop(DropReason::OutErrors);
+                    continue;
+                }
+            }
+            if let Ok(mut buf) = PacketBuf::new(&mut bufs.scratch, start, n) {
                 self.outbound(&mut buf);
             }
         }

@@ -48,6 +48,39 @@ impl Gso {
     }
 }
 
+/// What the kernel says about a packet it hands us (offloads enabled with TUNSETOFFLOAD).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Received {
+    /// The checksum at `csum_start + csum_offset` is partial (pseudo-header sum only).
+    pub needs_csum: bool,
+    /// A TCP/IPv4 segment train of `gso_size`-byte segments behind `hdr_len` header bytes.
+    pub tcpv4_train: bool,
+    pub hdr_len: u16,
+    pub gso_size: u16,
+    pub csum_start: u16,
+    pub csum_offset: u16,
+}
+
+impl Received {
+    pub fn parse(buf: &[u8; HEADER_LEN]) -> Received {
+        let u16_at =
+            |r: core::ops::Range<usize>| u16::from_ne_bytes([buf[r.start], buf[r.start + 1]]);
+        Received {
+            needs_csum: buf[field::FLAGS] & F_NEEDS_CSUM != 0,
+            tcpv4_train: buf[field::GSO_TYPE] & 0x7f == GSO_TCPV4,
+            hdr_len: u16_at(field::HDR_LEN),
+            gso_size: u16_at(field::GSO_SIZE),
+            csum_start: u16_at(field::CSUM_START),
+            csum_offset: u16_at(field::CSUM_OFFSET),
+        }
+    }
+
+    /// Anything other than a plain packet with a complete checksum.
+    pub fn is_offloaded(&self) -> bool {
+        self.needs_csum || self.tcpv4_train
+    }
+}
+
 /// The header of an ordinary packet: no segmentation, checksum complete.
 pub const PLAIN: [u8; HEADER_LEN] = {
     let mut h = [0u8; HEADER_LEN];
