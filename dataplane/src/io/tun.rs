@@ -71,25 +71,7 @@ impl TunQueue {
     /// Reads one packet into `buf`; a packet longer than `buf` is truncated by the kernel.
     /// The virtio-net header in front of it is dropped: use this only while offloads are off.
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut hdr = [0u8; vnet::HEADER_LEN];
-        let mut iov = [
-            libc::iovec {
-                iov_base: hdr.as_mut_ptr().cast(),
-                iov_len: hdr.len(),
-            },
-            libc::iovec {
-                iov_base: buf.as_mut_ptr().cast(),
-                iov_len: buf.len(),
-            },
-        ];
-        loop {
-            // SAFETY: both iovecs point at live, writable buffers of the lengths they state.
-            let n = unsafe { libc::readv(self.fd.as_raw_fd(), iov.as_mut_ptr(), 2) };
-            match cvt_size(n) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                r => return r.map(|n| n.saturating_sub(vnet::HEADER_LEN)),
-            }
-        }
+        self.read_offloaded(buf).map(|(n, _)| n)
     }
 
     /// Writes one whole IP packet to the kernel.
