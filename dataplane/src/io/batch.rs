@@ -79,8 +79,9 @@ impl RecvMeta {
     };
 }
 
-/// A set of receive slots filled by one `recvmmsg`.
-pub struct RecvBatch {
+/// The slot storage and syscall arrays both batch kinds keep, one entry per slot: allocated
+/// once, their pointers rewritten before every `recvmmsg`/`sendmmsg`.
+struct MsgArrays {
     storage: Box<[u8]>,
     headroom: usize,
     capacity: usize,
@@ -88,6 +89,30 @@ pub struct RecvBatch {
     iovecs: Box<[libc::iovec]>,
     names: Box<[libc::sockaddr_storage]>,
     controls: Box<[CmsgBuf]>,
+}
+
+impl MsgArrays {
+    fn new(slots: usize, headroom: usize, capacity: usize) -> io::Result<Self> {
+        let size = slot_size(slots, headroom, capacity)?;
+        Ok(Self {
+            storage: vec![0u8; size * slots].into_boxed_slice(),
+            headroom,
+            capacity,
+            hdrs: (0..slots).map(|_| zeroed_mmsghdr()).collect(),
+            iovecs: (0..slots).map(|_| empty_iovec()).collect(),
+            names: (0..slots).map(|_| zeroed_storage()).collect(),
+            controls: vec![CmsgBuf::new(); slots].into_boxed_slice(),
+        })
+    }
+
+    fn slot_size(&self) -> usize {
+        self.headroom + self.capacity
+    }
+}
+
+/// A set of receive slots filled by one `recvmmsg`.
+pub struct RecvBatch {
+    arrays: MsgArrays,
     meta: Box<[RecvMeta]>,
     count: usize,
 }
@@ -100,9 +125,9 @@ unsafe impl Send for RecvBatch {}
 impl std::fmt::Debug for RecvBatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RecvBatch")
-            .field("slots", &self.hdrs.len())
-            .field("headroom", &self.headroom)
-            .field("capacity", &self.capacity)
+            .field("slots", &self.arrays.hdrs.len())
+            .field("headroom", &self.arrays.headroom)
+            .field("capacity", &self.arrays.capacity)
             .field("received", &self.meta())
             .finish()
     }
@@ -113,32 +138,25 @@ impl RecvBatch {
     /// datagram. Use [`crate::buf::DEFAULT_HEADROOM`] to leave space for an outer IPv6 + UDP
     /// header or a full encapsulation.
     pub fn new(slots: usize, headroom: usize, capacity: usize) -> io::Result<Self> {
-        let size = slot_size(slots, headroom, capacity)?;
         Ok(Self {
-            storage: vec![0u8; size * slots].into_boxed_slice(),
-            headroom,
-            capacity,
-            hdrs: (0..slots).map(|_| zeroed_mmsghdr()).collect(),
-            iovecs: (0..slots).map(|_| empty_iovec()).collect(),
-            names: (0..slots).map(|_| zeroed_storage()).collect(),
-            controls: vec![CmsgBuf::new(); slots].into_boxed_slice(),
+            arrays: MsgArrays::new(slots, headroom, capacity)?,
             meta: vec![RecvMeta::EMPTY; slots].into_boxed_slice(),
             count: 0,
         })
     }
 
     pub fn slots(&self) -> usize {
-        self.hdrs.len()
+        self.arrays.hdrs.len()
     }
     pub fn headroom(&self) -> usize {
-        self.headroom
+        self.arrays.headroom
     }
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.arrays.capacity
     }
     /// Size of one slot's storage (`headroom + capacity`).
     pub fn slot_size(&self) -> usize {
-        self.headroom + self.capacity
+        self.arrays.slot_size()
     }
     /// Messages held from the last [`recv`](Self::recv).
     pub fn len(&self) -> usize {
@@ -153,14 +171,14 @@ impl RecvBatch {
     pub fn recv(&mut self, sock: &impl AsFd) -> io::Result<usize> {
         self.count = 0;
         let size = self.slot_size();
-        let slots = self.storage.chunks_exact_mut(size);
+        let slots = self.arrays.storage.chunks_exact_mut(size);
         for ((((slot, iov), hdr), name), control) in slots
-            .zip(self.iovecs.iter_mut())
-            .zip(self.hdrs.iter_mut())
-            .zip(self.names.iter_mut())
-            .zip(self.controls.iter_mut())
+            .zip(self.arrays.iovecs.iter_mut())
+            .zip(self.arrays.hdrs.iter_mut())
+            .zip(self.arrays.names.iter_mut())
+            .zip(self.arrays.controls.iter_mut())
         {
-            let data = &mut slot[self.headroom..];
+            let data = &mut slot[self.arrays.headroom..];
             *iov = libc::iovec {
                 iov_base: data.as_mut_ptr().cast(),
                 iov_len: data.len(),
@@ -182,8 +200,8 @@ impl RecvBatch {
             let r = unsafe {
                 libc::recvmmsg(
                     sock.as_fd().as_raw_fd(),
-                    self.hdrs.as_mut_ptr(),
-                    self.hdrs.len() as libc::c_uint,
+                    self.arrays.hdrs.as_mut_ptr(),
+                    self.arrays.hdrs.len() as libc::c_uint,
                     libc::MSG_DONTWAIT,
                     std::ptr::null_mut(),
                 )
@@ -194,9 +212,9 @@ impl RecvBatch {
                 Err(e) => return Err(e),
             }
         };
-        for ((hdr, name), meta) in self.hdrs[..n]
+        for ((hdr, name), meta) in self.arrays.hdrs[..n]
             .iter()
-            .zip(self.names.iter())
+            .zip(self.arrays.names.iter())
             .zip(self.meta.iter_mut())
         {
             let m = &hdr.msg_hdr;
@@ -206,7 +224,7 @@ impl RecvBatch {
                 src: from_sockaddr(name, m.msg_namelen).unwrap_or(RecvMeta::EMPTY.src),
                 dst: info.dst,
                 ifindex: info.ifindex,
-                len: (hdr.msg_len as usize).min(self.capacity),
+                len: (hdr.msg_len as usize).min(self.arrays.capacity),
                 truncated: m.msg_flags & libc::MSG_TRUNC != 0,
             };
         }
@@ -222,8 +240,8 @@ impl RecvBatch {
     /// The bytes of message `i`.
     pub fn payload(&self, i: usize) -> Option<&[u8]> {
         let meta = self.meta().get(i)?;
-        let start = i * self.slot_size() + self.headroom;
-        Some(&self.storage[start..start + meta.len])
+        let start = i * self.slot_size() + self.arrays.headroom;
+        Some(&self.arrays.storage[start..start + meta.len])
     }
 
     /// The whole storage of message `i`'s slot, `[headroom | capacity]`; the datagram is at
@@ -231,12 +249,12 @@ impl RecvBatch {
     pub fn slot_mut(&mut self, i: usize) -> Option<(RecvMeta, &mut [u8])> {
         let meta = *self.meta().get(i)?;
         let size = self.slot_size();
-        Some((meta, &mut self.storage[i * size..(i + 1) * size]))
+        Some((meta, &mut self.arrays.storage[i * size..(i + 1) * size]))
     }
 
     /// Message `i` as a [`PacketBuf`] over its slot, with the headroom free in front.
     pub fn packet_buf(&mut self, i: usize) -> Option<(RecvMeta, PacketBuf<'_>)> {
-        let headroom = self.headroom;
+        let headroom = self.arrays.headroom;
         let (meta, slot) = self.slot_mut(i)?;
         // The slot is headroom + capacity bytes and len <= capacity, so this cannot fail.
         let buf = PacketBuf::new(slot, headroom, meta.len).ok()?;
@@ -245,8 +263,9 @@ impl RecvBatch {
 
     /// Every received message as a [`PacketBuf`], in arrival order.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (RecvMeta, PacketBuf<'_>)> {
-        let (headroom, size, count) = (self.headroom, self.slot_size(), self.count);
-        self.storage
+        let (headroom, size, count) = (self.arrays.headroom, self.slot_size(), self.count);
+        self.arrays
+            .storage
             .chunks_exact_mut(size)
             .zip(self.meta.iter())
             .take(count)
@@ -299,13 +318,7 @@ struct Queued {
 /// and the in-place path costs no copy at all: a TUN read lands in a send slot, is encrypted
 /// there and leaves from there.
 pub struct SendBatch {
-    storage: Box<[u8]>,
-    headroom: usize,
-    capacity: usize,
-    hdrs: Box<[libc::mmsghdr]>,
-    iovecs: Box<[libc::iovec]>,
-    names: Box<[libc::sockaddr_storage]>,
-    controls: Box<[CmsgBuf]>,
+    arrays: MsgArrays,
     queued: Box<[Queued]>,
     count: usize,
 }
@@ -317,9 +330,9 @@ unsafe impl Send for SendBatch {}
 impl std::fmt::Debug for SendBatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SendBatch")
-            .field("slots", &self.hdrs.len())
-            .field("headroom", &self.headroom)
-            .field("capacity", &self.capacity)
+            .field("slots", &self.arrays.hdrs.len())
+            .field("headroom", &self.arrays.headroom)
+            .field("capacity", &self.arrays.capacity)
             .field("queued", &self.count)
             .finish()
     }
@@ -328,31 +341,24 @@ impl std::fmt::Debug for SendBatch {
 impl SendBatch {
     /// `slots` slots of `headroom + capacity` bytes each.
     pub fn new(slots: usize, headroom: usize, capacity: usize) -> io::Result<Self> {
-        let size = slot_size(slots, headroom, capacity)?;
         Ok(Self {
-            storage: vec![0u8; size * slots].into_boxed_slice(),
-            headroom,
-            capacity,
-            hdrs: (0..slots).map(|_| zeroed_mmsghdr()).collect(),
-            iovecs: (0..slots).map(|_| empty_iovec()).collect(),
-            names: (0..slots).map(|_| zeroed_storage()).collect(),
-            controls: vec![CmsgBuf::new(); slots].into_boxed_slice(),
+            arrays: MsgArrays::new(slots, headroom, capacity)?,
             queued: vec![Queued::default(); slots].into_boxed_slice(),
             count: 0,
         })
     }
 
     pub fn slots(&self) -> usize {
-        self.hdrs.len()
+        self.arrays.hdrs.len()
     }
     pub fn headroom(&self) -> usize {
-        self.headroom
+        self.arrays.headroom
     }
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.arrays.capacity
     }
     pub fn slot_size(&self) -> usize {
-        self.headroom + self.capacity
+        self.arrays.slot_size()
     }
     /// Packets queued.
     pub fn len(&self) -> usize {
@@ -383,11 +389,11 @@ impl SendBatch {
         dst: SocketAddr,
         data: &[u8],
     ) -> Result<(), PushError> {
-        let headroom = self.headroom;
-        if data.len() > self.capacity {
+        let headroom = self.arrays.headroom;
+        if data.len() > self.arrays.capacity {
             return Err(PushError::TooLarge {
                 len: data.len(),
-                room: self.capacity,
+                room: self.arrays.capacity,
             });
         }
         let slot = self.free_slot().ok_or(PushError::Full)?;
@@ -400,7 +406,7 @@ impl SendBatch {
     pub fn free_slot(&mut self) -> Option<&mut [u8]> {
         let size = self.slot_size();
         let i = self.count;
-        self.storage.get_mut(i * size..(i + 1) * size)
+        self.arrays.storage.get_mut(i * size..(i + 1) * size)
     }
 
     /// Queues the packet at `start..start + len` of the slot last returned by
@@ -422,11 +428,11 @@ impl SendBatch {
         }
         let control_len = match src {
             Some(s) if s.is_ipv4() != dst.is_ipv4() => return Err(PushError::FamilyMismatch),
-            Some(s) => write_src_pktinfo(&mut self.controls[i], s),
+            Some(s) => write_src_pktinfo(&mut self.arrays.controls[i], s),
             None => 0,
         };
         let (name, name_len) = to_sockaddr(dst);
-        self.names[i] = name;
+        self.arrays.names[i] = name;
         self.queued[i] = Queued {
             start,
             len,
@@ -447,13 +453,13 @@ impl SendBatch {
         let count = self.count;
         self.count = 0;
         let size = self.slot_size();
-        let slots = self.storage.chunks_exact_mut(size);
+        let slots = self.arrays.storage.chunks_exact_mut(size);
         for (((((slot, q), iov), hdr), name), control) in slots
             .zip(self.queued.iter())
-            .zip(self.iovecs.iter_mut())
-            .zip(self.hdrs.iter_mut())
-            .zip(self.names.iter_mut())
-            .zip(self.controls.iter_mut())
+            .zip(self.arrays.iovecs.iter_mut())
+            .zip(self.arrays.hdrs.iter_mut())
+            .zip(self.arrays.names.iter_mut())
+            .zip(self.arrays.controls.iter_mut())
             .take(count)
         {
             let data = &mut slot[q.start..q.start + q.len];
@@ -478,7 +484,7 @@ impl SendBatch {
         let mut out = Flushed::default();
         let mut done = 0;
         while done < count {
-            let rest = &mut self.hdrs[done..count];
+            let rest = &mut self.arrays.hdrs[done..count];
             // SAFETY: headers `done..count` point at this batch's own slots, names and
             // control buffers, set up above and live for the call, with matching lengths.
             let r = unsafe {
