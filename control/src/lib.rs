@@ -1,7 +1,8 @@
 //! tunsec's control side: configuration, the runtime that drives the dataplane workers, and
-//! (later) IKE. The `tunsec` binary in `main.rs` is a thin command line over this library.
+//! IKE. The `tunsec` binary in `main.rs` is a thin command line over this library.
 
 pub mod config;
+pub mod ike;
 pub mod mgmt;
 pub mod netconf;
 pub mod runtime;
