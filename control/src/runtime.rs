@@ -208,6 +208,8 @@ impl Daemon {
         // Up to 4096 packets in flight between workers (~40 MiB), 2048 per worker's queue:
         // enough to ride out the other worker being busy for a couple of milliseconds.
         let handoff = Arc::new(Handoff::new(n, 4096, 2048));
+        let poll = Poll::new()?;
+        let control_waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
         let (event_tx, events) = unbounded();
         let mut polls = Vec::new();
         let mut wakers = Vec::new();
@@ -272,6 +274,7 @@ impl Daemon {
                 events: event_tx.clone(),
                 handoff: handoff.clone(),
                 wakers: wakers.clone(),
+                control_waker: Some(control_waker.clone()),
                 tunnel_mtu: mtu,
                 clamp_mss: Some(tunsec_dataplane::mtu::mss_for_mtu(mtu, false)),
                 local_v4,
@@ -293,7 +296,6 @@ impl Daemon {
             });
         }
 
-        let poll = Poll::new()?;
         let mut daemon = Daemon {
             path,
             cfg,
@@ -615,7 +617,7 @@ impl Daemon {
                 self.installed
                     .retain(|p| p.inbound_spi != spi && p.outbound_spi != spi);
             }
-            Event::Acquire { .. } => {}
+            Event::Acquire { .. } | Event::Ike { .. } => {}
             Event::InstallFailed { worker, reason } => {
                 eprintln!("tunsec: worker {worker} could not install an SA: {reason}");
             }

@@ -37,6 +37,14 @@ pub enum Command {
     ReplacePolicies(std::sync::Arc<crate::spd::PolicyTable>),
     /// Send one NAT-keepalive byte from this worker's UDP-4500 socket.
     SendKeepalive { from: IpAddr, to: SocketAddr },
+    /// Send an IKE message from this worker's UDP-4500 socket, behind the four-byte non-ESP
+    /// marker (RFC 3948 2.2). IKE on port 4500 shares the workers' SO_REUSEPORT sockets, so
+    /// the control thread sends through one of them rather than binding the port itself.
+    SendIke {
+        from: IpAddr,
+        to: SocketAddr,
+        message: Vec<u8>,
+    },
     /// Report SAs and counters on the given channel.
     Report(crossbeam_channel::Sender<WorkerReport>),
     /// Leave the packet loop.
@@ -50,6 +58,12 @@ pub enum Event {
     Sa { worker: usize, event: SaEvent },
     /// An encrypt policy with level require has no SA (acquire, for IKE).
     Acquire { worker: usize, policy: PolicyId },
+    /// An IKE message arrived on UDP 4500 (the non-ESP marker already removed).
+    Ike {
+        from: SocketAddr,
+        local: IpAddr,
+        message: Vec<u8>,
+    },
     /// An SA the control thread sent could not be installed.
     InstallFailed { worker: usize, reason: String },
 }

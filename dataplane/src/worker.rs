@@ -57,6 +57,8 @@ pub struct WorkerSetup {
     pub handoff: Arc<Handoff>,
     /// Every worker's waker, to signal a hand-off.
     pub wakers: Arc<Vec<Waker>>,
+    /// Wakes the control thread after an event it should not wait for (IKE, acquire).
+    pub control_waker: Option<Arc<Waker>>,
     /// Largest inner packet that fits the tunnel; bigger ones with DF get an ICMP error.
     pub tunnel_mtu: usize,
     /// MSS clamp for SYNs entering the tunnel (`None`: off).
@@ -83,7 +85,13 @@ struct Worker {
     icmp: Box<[u8]>,
     /// Decrypted TCP segments waiting to be written to the TUN as one train.
     gro: crate::gro::TcpCoalescer,
+    /// When each policy last asked the control thread for an SA: traffic waiting for IKE
+    /// would otherwise send one acquire per packet.
+    acquired: HashMap<PolicyId, Timestamp>,
 }
+
+/// How often one policy may ask for an SA while it has none.
+const ACQUIRE_INTERVAL_MS: u64 = 1000;
 
 /// Receive-side storage, kept apart from [`Worker`] so packets borrowed from it can be
 /// processed by `&mut Worker` methods.
@@ -141,6 +149,7 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         send,
         icmp: vec![0u8; 1500].into_boxed_slice(),
         gro: crate::gro::TcpCoalescer::new(),
+        acquired: HashMap::new(),
     };
     w.run(&mut bufs)
 }
@@ -154,6 +163,27 @@ const SCRATCH_BYTES: usize = DEFAULT_HEADROOM + 65535 + crate::buf::DEFAULT_TAIL
 impl Worker {
     fn now(&self) -> Timestamp {
         Timestamp(self.s.epoch.elapsed().as_millis() as u64)
+    }
+
+    /// Tells the control thread that `policy` needs an SA, at most once a second per policy.
+    fn acquire(&mut self, policy: PolicyId, now: Timestamp) {
+        if let Some(last) = self.acquired.get(&policy)
+            && now.0.saturating_sub(last.0) < ACQUIRE_INTERVAL_MS
+        {
+            return;
+        }
+        self.acquired.insert(policy, now);
+        let _ = self.s.events.send(Event::Acquire {
+            worker: self.s.index,
+            policy,
+        });
+        self.wake_control();
+    }
+
+    fn wake_control(&self) {
+        if let Some(w) = &self.s.control_waker {
+            let _ = w.wake();
+        }
     }
 
     fn run(&mut self, bufs: &mut Buffers) -> io::Result<()> {
@@ -256,6 +286,15 @@ impl Worker {
                 Command::SendKeepalive { from, to } => {
                     if let Some(sock) = self.udp_for(from) {
                         let _ = sock.send_to(&[natt::KEEPALIVE], to);
+                    }
+                }
+                Command::SendIke { from, to, message } => {
+                    if let Some(sock) = self.udp_for(from) {
+                        let mut datagram =
+                            Vec::with_capacity(natt::NON_ESP_MARKER.len() + message.len());
+                        datagram.extend_from_slice(&natt::NON_ESP_MARKER);
+                        datagram.extend_from_slice(&message);
+                        let _ = sock.send_to(&datagram, to);
                     }
                 }
                 Command::Report(reply) => {
@@ -398,12 +437,7 @@ impl Worker {
                 self.transmit(buf.data(), sent.ip_header_len, sent.udp_encapsulated);
             }
             Ok(Outbound::Bypass) => self.send_clear(buf.data()),
-            Err(DropReason::OutNoStates) => {
-                let _ = self.s.events.send(Event::Acquire {
-                    worker: self.s.index,
-                    policy,
-                });
-            }
+            Err(DropReason::OutNoStates) => self.acquire(policy, now),
             Err(_) => {}
         }
     }
@@ -491,13 +525,23 @@ impl Worker {
                 self.s.engine.count_drop(DropReason::InBufferErrors);
                 continue;
             }
+            let Some(local) = meta.dst else { continue };
             match natt::classify(buf.data()) {
                 NattPayload::Esp(_) => {}
-                // Keepalives only keep NAT bindings open; IKE goes to the control thread
-                // once IKE exists; the rest is too short to be anything (RFC 3948: discard).
-                NattPayload::Keepalive | NattPayload::Ike(_) | NattPayload::Invalid => continue,
+                NattPayload::Ike(message) => {
+                    // IKE is rare next to ESP; the copy keeps the receive slot free.
+                    let _ = self.s.events.send(Event::Ike {
+                        from: meta.src,
+                        local,
+                        message: message.to_vec(),
+                    });
+                    self.wake_control();
+                    continue;
+                }
+                // Keepalives only keep NAT bindings open; the rest is too short to be
+                // anything (RFC 3948: discard).
+                NattPayload::Keepalive | NattPayload::Invalid => continue,
             }
-            let Some(local) = meta.dst else { continue };
             let ports = Some((meta.src.port(), natt::NATT_PORT));
             if crate::io::synthesize_outer(&mut buf, meta.src.ip(), local, ports, proto::ESP)
                 .is_err()

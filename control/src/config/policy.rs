@@ -19,6 +19,7 @@ pub(crate) const POLICY_KEYS: &[&str] = &[
     "ipsec-protocols",
     "level",
     "manual-sa",
+    "peer",
     "proposal",
     "protocol",
     "sa-dst-address",
@@ -100,6 +101,9 @@ pub(crate) fn read_policy(
     }
     if let Some(v) = r.string("proposal") {
         p.proposal = v;
+    }
+    if let Some(v) = r.string("peer") {
+        p.peer = v;
     }
     if let Some(v) = r.string("group") {
         p.group = v;

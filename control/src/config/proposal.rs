@@ -51,6 +51,8 @@ keyword_enum! {
         Ecp256 => "ecp256",
         Ecp384 => "ecp384",
         Ecp521 => "ecp521",
+        /// RFC 8031 (IKEv2 group 31), beyond the manual's list.
+        Curve25519 => "curve25519",
     }
 }
 
@@ -67,6 +69,11 @@ keyword_enum! {
         Camellia128 => "camellia-128",
         Camellia192 => "camellia-192",
         Camellia256 => "camellia-256",
+        /// AEAD ciphers for the IKEv2 SA (RFC 5282, RFC 7634), beyond the manual's list;
+        /// with them `hash-algorithm` only selects the PRF.
+        Aes128Gcm => "aes-128-gcm",
+        Aes256Gcm => "aes-256-gcm",
+        ChaCha20Poly1305 => "chacha20-poly1305",
     }
 }
 

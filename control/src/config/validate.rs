@@ -80,6 +80,12 @@ fn check_policies(draft: &Draft, issues: &mut Vec<ConfigIssue>) {
                 undefined(&p.proposal, c.proposal.iter().map(|x| x.name.as_str())),
             );
         }
+        if !p.peer.is_empty() && !m.failed("peer") && !c.peer.iter().any(|x| x.name == p.peer) {
+            issue(
+                "peer",
+                undefined(&p.peer, c.peer.iter().map(|x| x.name.as_str())),
+            );
+        }
         if !m.failed("group") && !c.group.iter().any(|g| g.name == p.group) {
             issue(
                 "group",

@@ -449,6 +449,9 @@ pub struct Policy {
     pub sa_dst_address: IpAddr,
     /// Name of the `/ip ipsec proposal` IKE offers for this policy.
     pub proposal: String,
+    /// Name of the `/ip ipsec peer` IKE negotiates this policy's SAs with; empty: the peer
+    /// whose `address` best matches `sa-dst-address`.
+    pub peer: String,
     /// Policy group a template belongs to (`/ip ipsec policy group`).
     pub group: String,
     /// A template for IKE responders, never matched against packets.
@@ -478,6 +481,7 @@ impl Default for Policy {
             sa_src_address: IpAddr::V6(Ipv6Addr::UNSPECIFIED),
             sa_dst_address: IpAddr::V6(Ipv6Addr::UNSPECIFIED),
             proposal: "default".to_owned(),
+            peer: String::new(),
             group: "default".to_owned(),
             template: false,
             disabled: false,
