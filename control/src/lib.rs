@@ -2,6 +2,7 @@
 //! IKE. The `tunsec` binary in `main.rs` is a thin command line over this library.
 
 pub mod config;
+pub mod driver;
 pub mod ike;
 pub mod mgmt;
 pub mod netconf;

@@ -37,9 +37,9 @@ enum Command {
         #[arg(short, long)]
         config: PathBuf,
     },
-    /// Print a menu of the running daemon (statistics, installed-sa).
+    /// Print a menu of the running daemon (statistics, installed-sa, remote-peers).
     Print {
-        /// The menu: statistics or installed-sa.
+        /// The menu: statistics, installed-sa or remote-peers.
         menu: String,
         /// Find the daemon's control socket from this config file.
         #[arg(short, long, conflicts_with = "socket")]

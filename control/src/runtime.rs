@@ -3,6 +3,8 @@
 //! timers from one mio loop until told to stop, and undoes everything on the way out.
 
 use crate::config::{self, Config};
+use crate::driver::IkeDriver;
+use crate::ike::endpoint::Action;
 use crate::mgmt::print;
 use crate::mgmt::socket::ControlSocket;
 use crate::netconf::NetConfig;
@@ -34,6 +36,8 @@ use tunsec_dataplane::worker::{self, WorkerSetup};
 const SIGNALS: Token = Token(0);
 const CONTROL: Token = Token(1);
 const WAKE: Token = Token(2);
+/// The IKE driver's port-500 sockets take tokens from here on.
+const IKE_SOCKETS: usize = 16;
 
 /// Firewall mark on every socket tunsec sends from. Routes into the TUN device live in their
 /// own table that only unmarked traffic consults, so what tunsec itself sends (ESP to the
@@ -46,6 +50,9 @@ const TUNNEL_TABLE: &str = "201";
 
 /// How often NAT-keepalives go out on UDP-encapsulated SAs (RFC 3948 4: 20 s default).
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(20);
+
+/// The longest the control thread sleeps (control socket, worker events, keepalives).
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Packets the kernel may queue for tunsec to read from the TUN device.
 const TUN_TXQUEUELEN: u32 = 8192;
@@ -77,15 +84,15 @@ struct Daemon {
     net: NetConfig,
     control: ControlSocket,
     epoch: Instant,
-    /// Peers of UDP-encapsulated SAs, for keepalives: (our address, their address:port).
-    keepalive_peers: Vec<(IpAddr, SocketAddr)>,
-    /// The manual SA pairs running now, to remove exactly these on reload.
+    /// The SA pairs running now (manual and negotiated), to remove exactly these later.
     installed: Vec<InstalledPair>,
+    /// IKEv2, when the configuration has ike2 peers.
+    ike: Option<IkeDriver>,
     /// The TUN device's name as created (a reload cannot rename it).
     tun_name: String,
 }
 
-/// A manual SA pair as installed on its owning worker.
+/// An SA pair as installed on its owning worker.
 #[derive(Debug, Clone, Copy)]
 struct InstalledPair {
     policy_index: usize,
@@ -93,6 +100,10 @@ struct InstalledPair {
     protocol: IpsecProtocol,
     inbound_spi: u32,
     outbound_spi: u32,
+    /// Negotiated by IKE (reloads leave these to IKE) rather than a manual SA.
+    negotiated: bool,
+    /// For UDP-encapsulated SAs: where NAT-keepalives go (our address, the peer's).
+    keepalive: Option<(IpAddr, SocketAddr)>,
 }
 
 /// The routes into the TUN device a config asks for: its own list (or the tunnel policies'
@@ -121,7 +132,11 @@ fn overhead(params: &SaParams) -> Result<usize> {
     Ok(sa.max_overhead())
 }
 
-fn tunnel_mtu(cfg: &Config, installs: &[config::ManualSaInstall]) -> Result<usize> {
+fn tunnel_mtu(
+    cfg: &Config,
+    installs: &[config::ManualSaInstall],
+    negotiated: bool,
+) -> Result<usize> {
     if let Some(mtu) = cfg.interface.mtu {
         return Ok(mtu as usize);
     }
@@ -129,9 +144,10 @@ fn tunnel_mtu(cfg: &Config, installs: &[config::ManualSaInstall]) -> Result<usiz
     for i in installs {
         worst = worst.max(overhead(&i.outbound)?);
     }
-    // Without any SA yet, assume AES-CBC + SHA-512 over IPv6 with NAT-T (the largest common).
-    if worst == 0 {
-        worst = 40 + 8 + 8 + 16 + 15 + 2 + 32;
+    // Without any SA yet, or with SAs IKE will negotiate later, assume AES-CBC + SHA-512
+    // over IPv6 with NAT-T (the largest common).
+    if worst == 0 || negotiated {
+        worst = worst.max(40 + 8 + 8 + 16 + 15 + 2 + 32);
     }
     Ok(PATH_MTU - worst)
 }
@@ -176,7 +192,23 @@ impl Daemon {
         if let Some(Err(e)) = queues.first().map(|q| q.enable_offloads()) {
             eprintln!("tunsec: TUN offloads unavailable ({e}); continuing without them");
         }
-        let mtu = tunnel_mtu(&cfg, &installs)?;
+        let (ike, warnings) = IkeDriver::new(&cfg, Instant::now(), set_mark)
+            .context("IKE sockets on UDP port 500")?;
+        for w in warnings {
+            eprintln!("ipsec,error {w}");
+        }
+        let ike_families: HashSet<bool> = ike
+            .as_ref()
+            .map(|d| {
+                d.endpoint
+                    .config()
+                    .peers
+                    .iter()
+                    .map(|p| p.address.addr().is_ipv6())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mtu = tunnel_mtu(&cfg, &installs, ike.is_some())?;
         tun::set_mtu(&name, mtu as u32).with_context(|| format!("MTU {mtu} on {name}"))?;
         if !cfg.interface.address.iter().any(|a| a.addr().is_ipv6()) {
             // No IPv6 in this tunnel: keep the kernel from sending router solicitations and
@@ -197,13 +229,22 @@ impl Daemon {
             net.add_route_in_table(&name, r, TUNNEL_TABLE, *src)?;
         }
 
-        let needs_udp = installs.iter().any(|i| i.outbound.encap.is_some());
-        let needs_raw: HashSet<(u8, bool)> = installs
+        // IKE may negotiate ESP-in-UDP (NAT) or plain ESP with any of its peers.
+        let needs_udp =
+            !ike_families.is_empty() || installs.iter().any(|i| i.outbound.encap.is_some());
+        let mut needs_raw: HashSet<(u8, bool)> = installs
             .iter()
             .filter(|i| i.inbound.encap.is_none())
             .map(|i| (i.inbound.protocol.ip_protocol(), i.inbound.dst.is_ipv6()))
             .collect();
-        let families: HashSet<bool> = installs.iter().map(|i| i.inbound.dst.is_ipv6()).collect();
+        needs_raw.extend(
+            ike_families
+                .iter()
+                .map(|v6| (IpsecProtocol::Esp.ip_protocol(), *v6)),
+        );
+        let mut families: HashSet<bool> =
+            installs.iter().map(|i| i.inbound.dst.is_ipv6()).collect();
+        families.extend(ike_families.iter().copied());
 
         // Up to 4096 packets in flight between workers (~40 MiB), 2048 per worker's queue:
         // enough to ride out the other worker being busy for a couple of milliseconds.
@@ -306,12 +347,15 @@ impl Daemon {
             net,
             control,
             epoch,
-            keepalive_peers: Vec::new(),
             installed: Vec::new(),
+            ike,
             tun_name: name.clone(),
         };
         for install in installs {
-            daemon.install(install)?;
+            daemon.install(install, false)?;
+        }
+        if let Some(ike) = &daemon.ike {
+            ike.register(daemon.poll.registry(), IKE_SOCKETS)?;
         }
         eprintln!(
             "tunsec: running on {name} (mtu {mtu}) with {n} worker{}, {} polic{}, {} manual SA pair{}",
@@ -341,7 +385,7 @@ impl Daemon {
 
     /// Sends a manual SA pair to the worker that owns its policy and tells every worker where
     /// the inbound SPI lives.
-    fn install(&mut self, install: config::ManualSaInstall) -> Result<()> {
+    fn install(&mut self, install: config::ManualSaInstall, negotiated: bool) -> Result<()> {
         let spd_len = self.cfg.policies().len();
         if install.policy_index >= spd_len {
             bail!(
@@ -354,19 +398,21 @@ impl Daemon {
             .id_at(install.policy_index)
             .context("policy id")?;
         let (protocol, spi) = (install.inbound.protocol, install.inbound.spi);
+        let keepalive = install.outbound.encap.map(|e| {
+            (
+                install.outbound.src,
+                SocketAddr::new(install.outbound.dst, e.dst_port),
+            )
+        });
         self.installed.push(InstalledPair {
             policy_index: install.policy_index,
             owner,
             protocol,
             inbound_spi: spi,
             outbound_spi: install.outbound.spi,
+            negotiated,
+            keepalive,
         });
-        if let Some(e) = install.outbound.encap {
-            self.keepalive_peers.push((
-                install.outbound.src,
-                SocketAddr::new(install.outbound.dst, e.dst_port),
-            ));
-        }
         self.send(
             owner,
             Command::InstallSa {
@@ -405,15 +451,21 @@ impl Daemon {
         // The first keepalive goes out at once: it opens the NAT binding before traffic does.
         let mut next_keepalive = Instant::now();
         loop {
-            self.poll
-                .poll(&mut events, Some(Duration::from_millis(250)))
-                .or_else(|e| {
-                    if e.kind() == std::io::ErrorKind::Interrupted {
-                        Ok(())
-                    } else {
-                        Err(e)
-                    }
-                })?;
+            let now = Instant::now();
+            let timeout = self
+                .ike
+                .as_ref()
+                .and_then(|d| d.endpoint.next_deadline(now))
+                .map_or(POLL_INTERVAL, |t| {
+                    t.saturating_duration_since(now).min(POLL_INTERVAL)
+                });
+            self.poll.poll(&mut events, Some(timeout)).or_else(|e| {
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })?;
             for sig in signals.pending() {
                 match sig {
                     SIGHUP => self.reload(),
@@ -431,11 +483,16 @@ impl Daemon {
                 self.on_event(event);
             }
             if Instant::now() >= next_keepalive {
-                for &(from, to) in &self.keepalive_peers {
+                let mut peers: Vec<(IpAddr, SocketAddr)> =
+                    self.installed.iter().filter_map(|p| p.keepalive).collect();
+                peers.sort();
+                peers.dedup();
+                for (from, to) in peers {
                     self.send(0, Command::SendKeepalive { from, to });
                 }
                 next_keepalive += KEEPALIVE_INTERVAL;
             }
+            self.drive_ike();
             for (i, w) in self.workers.iter().enumerate() {
                 if w.thread.is_finished() {
                     bail!("worker {i} stopped unexpectedly");
@@ -518,10 +575,11 @@ impl Daemon {
             let spd = Arc::new(PolicyTable::new(new.policies()));
             self.broadcast(|| Command::ReplacePolicies(spd.clone()));
             self.installed.clear();
-            self.keepalive_peers.clear();
+            // Every SA is gone with the old table, negotiated ones too: IKE starts over.
+            self.restart_ike(true);
             for install in installs {
                 replaced += 1;
-                if let Err(e) = self.install(install) {
+                if let Err(e) = self.install(install, false) {
                     eprintln!("tunsec: reload: {e}");
                 }
             }
@@ -532,7 +590,10 @@ impl Daemon {
         } else {
             let old = std::mem::take(&mut self.installed);
             for pair in old {
-                if definition(&old_cfg, pair.policy_index) == definition(&new, pair.policy_index) {
+                if pair.negotiated
+                    || definition(&old_cfg, pair.policy_index)
+                        == definition(&new, pair.policy_index)
+                {
                     self.installed.push(pair);
                 } else {
                     self.uninstall(pair);
@@ -540,23 +601,23 @@ impl Daemon {
             }
             let running: HashSet<usize> = self.installed.iter().map(|p| p.policy_index).collect();
             let kept = running.len();
-            self.keepalive_peers.clear();
             for install in installs {
-                if let Some(e) = install.outbound.encap {
-                    self.keepalive_peers.push((
-                        install.outbound.src,
-                        SocketAddr::new(install.outbound.dst, e.dst_port),
-                    ));
-                }
                 if running.contains(&install.policy_index) {
                     continue;
                 }
                 replaced += 1;
-                if let Err(e) = self.install(install) {
+                if let Err(e) = self.install(install, false) {
                     eprintln!("tunsec: reload: {e}");
                 }
             }
-            self.keepalive_peers.dedup();
+            let (old_ike, _) = crate::ike::peers::ike_config(&old_cfg);
+            let (new_ike, _) = crate::ike::peers::ike_config(&new);
+            if format!("{old_ike:?}") != format!("{new_ike:?}") {
+                eprintln!(
+                    "tunsec: reload: IKE peers, profiles or proposals changed; renegotiating"
+                );
+                self.restart_ike(false);
+            }
             eprintln!("tunsec: reload: {kept} SA pairs unchanged, {replaced} installed");
         }
         self.sync_routes(&new);
@@ -590,6 +651,9 @@ impl Daemon {
                 ..
             } => {
                 eprintln!("tunsec: SA {spi:#x} ({direction:?}) reached its soft lifetime");
+                if let Some(ike) = self.ike.as_mut() {
+                    ike.endpoint.child_expired(Instant::now(), spi, false);
+                }
             }
             Event::Sa {
                 worker,
@@ -616,10 +680,138 @@ impl Daemon {
                 }
                 self.installed
                     .retain(|p| p.inbound_spi != spi && p.outbound_spi != spi);
+                if let Some(ike) = self.ike.as_mut() {
+                    ike.endpoint.child_expired(Instant::now(), spi, true);
+                }
             }
-            Event::Acquire { .. } | Event::Ike { .. } => {}
+            Event::Acquire { policy, .. } => {
+                if let Some(ike) = self.ike.as_mut() {
+                    ike.endpoint.acquire(Instant::now(), policy.index());
+                }
+            }
+            Event::Ike {
+                from,
+                local,
+                message,
+            } => {
+                if let Some(ike) = self.ike.as_mut() {
+                    let local = SocketAddr::new(local, NATT_PORT);
+                    ike.endpoint.handle(Instant::now(), local, from, &message);
+                }
+            }
             Event::InstallFailed { worker, reason } => {
                 eprintln!("tunsec: worker {worker} could not install an SA: {reason}");
+            }
+        }
+    }
+
+    /// Feeds IKE its port-500 traffic and timers and carries out what it asks for.
+    fn drive_ike(&mut self) {
+        let Some(ike) = self.ike.as_mut() else {
+            return;
+        };
+        let now = Instant::now();
+        ike.receive(now);
+        ike.endpoint.tick(now);
+        self.carry_out_ike();
+    }
+
+    fn carry_out_ike(&mut self) {
+        let Some(ike) = self.ike.as_mut() else {
+            return;
+        };
+        let actions = ike.take_actions();
+        for action in actions {
+            match action {
+                Action::Send {
+                    local,
+                    remote,
+                    message,
+                } => {
+                    if local.port() == NATT_PORT || remote.port() == NATT_PORT {
+                        self.send(
+                            0,
+                            Command::SendIke {
+                                from: local.ip(),
+                                to: remote,
+                                message,
+                            },
+                        );
+                    } else if let Some(ike) = self.ike.as_ref() {
+                        ike.send_500(remote, &message);
+                    }
+                }
+                Action::Install(child) => {
+                    let install = config::ManualSaInstall {
+                        policy_index: child.policy_index,
+                        inbound: child.inbound,
+                        outbound: child.outbound,
+                    };
+                    if let Err(e) = self.install(install, true) {
+                        eprintln!("ipsec,error cannot install child SA: {e}");
+                    }
+                }
+                Action::Remove { inbound_spi, .. } => {
+                    if let Some(i) = self
+                        .installed
+                        .iter()
+                        .position(|p| p.inbound_spi == inbound_spi)
+                    {
+                        let pair = self.installed.remove(i);
+                        self.uninstall(pair);
+                    }
+                }
+                Action::Log(line) => eprintln!("{line}"),
+            }
+        }
+    }
+
+    /// Deletes every IKE SA (telling the peers) and starts IKE afresh from the current
+    /// configuration. `sas_gone`: the dataplane already dropped the children.
+    fn restart_ike(&mut self, sas_gone: bool) {
+        if let Some(ike) = self.ike.as_mut() {
+            ike.endpoint.kill_all(Instant::now());
+        }
+        if sas_gone {
+            // Only the Delete messages matter; the removals have happened already.
+            if let Some(ike) = self.ike.as_mut() {
+                let actions = ike.take_actions();
+                for a in actions {
+                    if let Action::Send {
+                        local,
+                        remote,
+                        message,
+                    } = a
+                    {
+                        if local.port() == NATT_PORT || remote.port() == NATT_PORT {
+                            self.send(
+                                0,
+                                Command::SendIke {
+                                    from: local.ip(),
+                                    to: remote,
+                                    message,
+                                },
+                            );
+                        } else if let Some(ike) = self.ike.as_ref() {
+                            ike.send_500(remote, &message);
+                        }
+                    }
+                }
+            }
+        } else {
+            self.carry_out_ike();
+        }
+        self.installed.retain(|p| !p.negotiated);
+        let Some(old) = self.ike.as_ref() else {
+            return;
+        };
+        let _ = old;
+        match crate::ike::peers::ike_config(&self.cfg) {
+            (c, _) if c.is_empty() => self.ike = None,
+            (c, _) => {
+                if let Some(ike) = self.ike.as_mut() {
+                    ike.endpoint = crate::ike::endpoint::Endpoint::new(c, Instant::now());
+                }
             }
         }
     }
@@ -653,14 +845,27 @@ impl Daemon {
                 let sas: Vec<_> = self.reports().into_iter().flat_map(|r| r.sas).collect();
                 print::installed_sa(&sas, now)
             }
+            "print remote-peers" => {
+                let rows = self
+                    .ike
+                    .as_ref()
+                    .map(|d| d.endpoint.remote_peers(Instant::now()))
+                    .unwrap_or_default();
+                print::remote_peers(&rows)
+            }
             "print config" => format!("{}\n", self.path.display()),
             other => format!(
-                "error: unknown request {other:?}; known: print statistics, print installed-sa\n"
+                "error: unknown request {other:?}; known: print statistics, print installed-sa, print remote-peers\n"
             ),
         }
     }
 
     fn stop(&mut self) {
+        // Tell IKE peers we are going, so they do not wait for DPD to notice.
+        if let Some(ike) = self.ike.as_mut() {
+            ike.endpoint.kill_all(Instant::now());
+        }
+        self.carry_out_ike();
         self.broadcast(|| Command::Stop);
         for w in self.workers.drain(..) {
             match w.thread.join() {

@@ -89,6 +89,36 @@ fn address(ip: std::net::IpAddr, port: Option<u16>) -> String {
     }
 }
 
+/// `/ip ipsec remote-peers print`: one row per IKE SA.
+pub fn remote_peers(rows: &[crate::ike::endpoint::RemotePeerReport]) -> String {
+    let mut out = String::from("Flags: R - responder, N - natt-peer\n");
+    for (i, r) in rows.iter().enumerate() {
+        let flags = format!(
+            "{}{}",
+            if r.side == "responder" { "R" } else { " " },
+            if r.natt_peer { "N" } else { " " }
+        );
+        let _ = writeln!(
+            out,
+            "{i:>2} {flags} peer={} id=\"{}\" local-address={} remote-address={} state={} side={} \
+             natt-peer={} uptime={} last-seen={} ph2-total={} spi-i={} spi-r={}",
+            r.peer,
+            r.remote_id,
+            r.local,
+            r.remote,
+            r.state,
+            r.side,
+            if r.natt_peer { "yes" } else { "no" },
+            r.uptime.map_or_else(|| "-".to_owned(), duration),
+            duration(r.last_seen),
+            r.ph2_active,
+            r.spi_i,
+            r.spi_r,
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

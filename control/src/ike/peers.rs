@@ -1,0 +1,140 @@
+//! The IKEv2 peers of a configuration, resolved: each enabled `exchange-mode = "ike2"` peer
+//! with its profile, its pre-shared key and the policies whose SAs it negotiates.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use tunsec_dataplane::spd::{Policy, PolicyAction};
+
+use crate::config::{AuthMethod, Config, MyId, Profile, Proposal};
+
+/// One IKEv2 peer as the state machines use it.
+#[derive(Debug, Clone)]
+pub struct IkePeer {
+    pub name: String,
+    /// Remote addresses this peer accepts IKE from, and (as a host prefix) initiates to.
+    pub address: IpNet,
+    pub local_address: Option<IpAddr>,
+    pub port: u16,
+    pub passive: bool,
+    pub secret: crate::config::Secret,
+    pub my_id: MyId,
+    pub profile: Profile,
+    pub send_initial_contact: bool,
+    /// Indexes (in [`Config::policies`]) of the policies negotiated with this peer.
+    pub policies: Vec<usize>,
+}
+
+impl IkePeer {
+    /// The address to initiate to: the peer's `address` when it names one host.
+    pub fn initiate_to(&self) -> Option<IpAddr> {
+        (self.address.prefix_len() == self.address.max_prefix_len()).then(|| self.address.addr())
+    }
+}
+
+/// A policy negotiated by IKE, with its proposal.
+#[derive(Debug, Clone)]
+pub struct IkePolicy {
+    pub index: usize,
+    pub policy: Policy,
+    pub proposal: Proposal,
+}
+
+/// Everything IKE needs from a configuration.
+#[derive(Debug, Clone, Default)]
+pub struct IkeConfig {
+    pub peers: Vec<IkePeer>,
+    pub policies: Vec<IkePolicy>,
+}
+
+/// Why a peer is left out (logged at start-up).
+pub fn ike_config(cfg: &Config) -> (IkeConfig, Vec<String>) {
+    let mut warnings = Vec::new();
+    let mut out = IkeConfig::default();
+    let policies = cfg.policies();
+    for p in cfg.peer.iter().filter(|p| !p.disabled) {
+        if !p.exchange_mode.is_ikev2() {
+            warnings.push(format!(
+                "peer {:?}: exchange-mode {} (IKEv1) is not supported; only ike2 peers are negotiated",
+                p.name, p.exchange_mode
+            ));
+            continue;
+        }
+        if p.auth_method != AuthMethod::PreSharedKey {
+            warnings.push(format!(
+                "peer {:?}: auth-method {} is not supported yet; accepted: pre-shared-key",
+                p.name, p.auth_method
+            ));
+            continue;
+        }
+        let Some(profile) = cfg.profile.iter().find(|x| x.name == p.profile) else {
+            continue;
+        };
+        out.peers.push(IkePeer {
+            name: p.name.clone(),
+            address: p.address,
+            local_address: p.local_address,
+            port: p.port,
+            passive: p.passive,
+            secret: p.secret.clone(),
+            my_id: p.my_id.clone(),
+            profile: profile.clone(),
+            send_initial_contact: p.send_initial_contact,
+            policies: Vec::new(),
+        });
+    }
+    for (index, policy) in policies.iter().enumerate() {
+        let negotiated = policy.action == PolicyAction::Encrypt
+            && policy.manual_sa.is_none()
+            && !policy.disabled
+            && !policy.template;
+        if !negotiated {
+            continue;
+        }
+        let peer = if policy.peer.is_empty() {
+            // The most specific peer address containing the SA's remote end.
+            out.peers
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.address.contains(&policy.sa_dst_address))
+                .max_by_key(|(_, p)| p.address.prefix_len())
+                .map(|(i, _)| i)
+        } else {
+            out.peers.iter().position(|p| p.name == policy.peer)
+        };
+        let Some(peer) = peer else {
+            continue;
+        };
+        let Some(proposal) = cfg.proposal.iter().find(|x| x.name == policy.proposal) else {
+            continue;
+        };
+        out.peers[peer].policies.push(index);
+        out.policies.push(IkePolicy {
+            index,
+            policy: policy.clone(),
+            proposal: proposal.clone(),
+        });
+    }
+    (out, warnings)
+}
+
+impl IkeConfig {
+    pub fn policy(&self, index: usize) -> Option<&IkePolicy> {
+        self.policies.iter().find(|p| p.index == index)
+    }
+
+    /// The peer for a remote address: the most specific `address` containing it.
+    pub fn peer_for(&self, remote: IpAddr) -> Option<usize> {
+        self.peers
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.address.contains(&remote))
+            .max_by_key(|(_, p)| p.address.prefix_len())
+            .map(|(i, _)| i)
+    }
+
+    /// Whether IKE has anything to do.
+    pub fn is_empty(&self) -> bool {
+        self.peers.is_empty()
+    }
+}

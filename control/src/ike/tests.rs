@@ -1,0 +1,450 @@
+//! Two IKE endpoints in memory, joined by a link that can drop, repeat and alter messages:
+//! the exchanges end to end without sockets (strongSwan interop lives in
+//! scripts/test-ike.sh).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use super::endpoint::{Action, ChildInstall, Endpoint};
+use super::peers::ike_config;
+use crate::config;
+
+fn endpoint(text: &str, now: Instant) -> Endpoint {
+    let cfg = config::parse(text).unwrap();
+    let (ike, warnings) = ike_config(&cfg);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    Endpoint::new(ike, now)
+}
+
+fn side(
+    me: &str,
+    peer: &str,
+    lan_me: &str,
+    lan_peer: &str,
+    passive: bool,
+    extra_profile: &str,
+    extra_proposal: &str,
+) -> String {
+    format!(
+        r#"
+[interface]
+address = ["{lan_me}.1/24"]
+
+[[profile]]
+name = "p1"
+hash-algorithm = "sha256"
+dh-group = ["ecp256"]
+{extra_profile}
+
+[[proposal]]
+name = "p2"
+enc-algorithms = ["aes-128-gcm"]
+pfs-group = "none"
+{extra_proposal}
+
+[[peer]]
+name = "other"
+address = "{peer}/32"
+local-address = "{me}"
+exchange-mode = "ike2"
+secret = "test-secret"
+profile = "p1"
+passive = {passive}
+
+[[policy]]
+src-address = "{lan_me}.0/24"
+dst-address = "{lan_peer}.0/24"
+sa-src-address = "{me}"
+sa-dst-address = "{peer}"
+tunnel = true
+peer = "other"
+proposal = "p2"
+"#
+    )
+}
+
+/// What both ends did while messages were shuttled.
+#[derive(Default)]
+struct Outcome {
+    installs: [Vec<ChildInstall>; 2],
+    removes: [usize; 2],
+    logs: [Vec<String>; 2],
+    messages: usize,
+}
+
+/// Delivers messages between the endpoints until none are left, after `alter` had its way
+/// with each (return None to drop it). Timers run every simulated 500 ms.
+fn run(
+    eps: &mut [Endpoint; 2],
+    addrs: [SocketAddr; 2],
+    start: Instant,
+    seconds: u64,
+    mut alter: impl FnMut(usize, Vec<u8>) -> Option<Vec<u8>>,
+) -> Outcome {
+    let mut out = Outcome::default();
+    let mut now = start;
+    let end = start + Duration::from_secs(seconds);
+    while now < end {
+        for ep in eps.iter_mut() {
+            ep.tick(now);
+        }
+        let mut moved = true;
+        while moved {
+            moved = false;
+            for i in 0..2 {
+                for a in eps[i].take_actions() {
+                    match a {
+                        Action::Send { local, message, .. } => {
+                            out.messages += 1;
+                            moved = true;
+                            let Some(m) = alter(i, message) else { continue };
+                            let other = 1 - i;
+                            let mut from = addrs[i];
+                            from.set_port(local.port());
+                            let mut to = addrs[other];
+                            to.set_port(local.port());
+                            eps[other].handle(now, to, from, &m);
+                        }
+                        Action::Install(c) => out.installs[i].push(*c),
+                        Action::Remove { .. } => out.removes[i] += 1,
+                        Action::Log(l) => out.logs[i].push(l),
+                    }
+                }
+            }
+        }
+        now += Duration::from_millis(500);
+    }
+    out
+}
+
+fn addrs() -> [SocketAddr; 2] {
+    [
+        "192.0.2.1:500".parse().unwrap(),
+        "192.0.2.2:500".parse().unwrap(),
+    ]
+}
+
+fn pair(extra_profile: &str, extra_proposal: &str, now: Instant) -> [Endpoint; 2] {
+    [
+        endpoint(
+            &side(
+                "192.0.2.1",
+                "192.0.2.2",
+                "10.201.1",
+                "10.201.2",
+                false,
+                extra_profile,
+                extra_proposal,
+            ),
+            now,
+        ),
+        endpoint(
+            &side(
+                "192.0.2.2",
+                "192.0.2.1",
+                "10.201.2",
+                "10.201.1",
+                true,
+                extra_profile,
+                extra_proposal,
+            ),
+            now,
+        ),
+    ]
+}
+
+fn assert_keys_match(a: &ChildInstall, b: &ChildInstall) {
+    assert_eq!(a.outbound.spi, b.inbound.spi);
+    assert_eq!(a.inbound.spi, b.outbound.spi);
+    assert_eq!(*a.outbound.enc_key, *b.inbound.enc_key);
+    assert_eq!(*a.inbound.enc_key, *b.outbound.enc_key);
+    assert_eq!(*a.outbound.auth_key, *b.inbound.auth_key);
+    assert_ne!(*a.outbound.enc_key, *a.inbound.enc_key);
+    assert_eq!(a.outbound.enc, b.inbound.enc);
+}
+
+#[test]
+fn psk_gcm_ecp256_establishes_one_child_pair() {
+    let now = Instant::now();
+    let mut eps = pair("", "", now);
+    let out = run(&mut eps, addrs(), now, 3, |_, m| Some(m));
+    assert_eq!(out.installs[0].len(), 1, "{:?}", out.logs);
+    assert_eq!(out.installs[1].len(), 1, "{:?}", out.logs);
+    assert_keys_match(&out.installs[0][0], &out.installs[1][0]);
+    assert_eq!(out.installs[0][0].outbound.enc.name(), "aes-128-gcm");
+    let peers = eps[0].remote_peers(now);
+    assert_eq!(peers.len(), 1);
+    assert_eq!(peers[0].state, "established");
+    assert_eq!(peers[1 - 1].side, "initiator");
+    assert_eq!(eps[1].remote_peers(now)[0].side, "responder");
+}
+
+#[test]
+fn every_group_and_cbc_with_pfs() {
+    for (group, enc, pfs) in [
+        ("modp2048", "aes-256-cbc", "none"),
+        ("curve25519", "aes-256-gcm", "curve25519"),
+        ("ecp384", "aes-128-cbc", "ecp384"),
+        ("modp1024", "aes-128-ctr", "none"),
+    ] {
+        let now = Instant::now();
+        let profile = format!("dh-group = [\"{group}\"]\nenc-algorithm = [\"aes-256\"]");
+        let proposal = format!(
+            "enc-algorithms = [\"{enc}\"]\nauth-algorithms = [\"sha256\"]\npfs-group = \"{pfs}\""
+        );
+        // Later keys in a TOML table win? No: duplicates are errors, so build the whole text.
+        let a = side(
+            "192.0.2.1",
+            "192.0.2.2",
+            "10.201.1",
+            "10.201.2",
+            false,
+            "",
+            "",
+        )
+        .replace("dh-group = [\"ecp256\"]", &profile)
+        .replace(
+            "enc-algorithms = [\"aes-128-gcm\"]\npfs-group = \"none\"",
+            &proposal,
+        );
+        let b = side(
+            "192.0.2.2",
+            "192.0.2.1",
+            "10.201.2",
+            "10.201.1",
+            true,
+            "",
+            "",
+        )
+        .replace("dh-group = [\"ecp256\"]", &profile)
+        .replace(
+            "enc-algorithms = [\"aes-128-gcm\"]\npfs-group = \"none\"",
+            &proposal,
+        );
+        let mut eps = [endpoint(&a, now), endpoint(&b, now)];
+        let out = run(&mut eps, addrs(), now, 3, |_, m| Some(m));
+        assert_eq!(out.installs[0].len(), 1, "{group} {enc}: {:?}", out.logs);
+        assert_keys_match(&out.installs[0][0], &out.installs[1][0]);
+        assert_eq!(out.installs[0][0].outbound.enc.name(), enc);
+    }
+}
+
+#[test]
+fn lost_and_repeated_messages_are_retransmitted_and_answered_once() {
+    let now = Instant::now();
+    let mut eps = pair("", "", now);
+    let mut n = 0;
+    let out = run(&mut eps, addrs(), now, 10, |_, m| {
+        n += 1;
+        // Lose two answers to IKE_SA_INIT (the request is repeated and answered from the
+        // responder's copy) and the first answer to IKE_AUTH.
+        (![2, 4, 8].contains(&n)).then_some(m)
+    });
+    assert_eq!(out.installs[0].len(), 1, "{:?}", out.logs);
+    assert_eq!(out.installs[1].len(), 1, "{:?}", out.logs);
+    assert_keys_match(&out.installs[0][0], &out.installs[1][0]);
+}
+
+#[test]
+fn tampered_messages_are_dropped_without_harm() {
+    let now = Instant::now();
+    let mut eps = pair("", "", now);
+    let mut n = 0;
+    // Flip one bit in the first copy of IKE_AUTH (the third message) and later ones.
+    let out = run(&mut eps, addrs(), now, 10, |_, mut m| {
+        n += 1;
+        if n == 3 {
+            let last = m.len() - 1;
+            m[last] ^= 1;
+        }
+        Some(m)
+    });
+    assert_eq!(out.installs[0].len(), 1, "{:?}", out.logs);
+    assert!(
+        out.logs[1].iter().any(|l| l.contains("dropped request")),
+        "{:?}",
+        out.logs[1]
+    );
+}
+
+#[test]
+fn proposal_mismatch_is_explained_and_nothing_installed() {
+    let now = Instant::now();
+    let a = side(
+        "192.0.2.1",
+        "192.0.2.2",
+        "10.201.1",
+        "10.201.2",
+        false,
+        "",
+        "",
+    );
+    let b = side(
+        "192.0.2.2",
+        "192.0.2.1",
+        "10.201.2",
+        "10.201.1",
+        true,
+        "",
+        "",
+    )
+    .replace(
+        "enc-algorithms = [\"aes-128-gcm\"]",
+        "enc-algorithms = [\"aes-256-cbc\"]\nauth-algorithms = [\"sha1\"]",
+    );
+    let mut eps = [endpoint(&a, now), endpoint(&b, now)];
+    let out = run(&mut eps, addrs(), now, 3, |_, m| Some(m));
+    assert!(out.installs[0].is_empty() && out.installs[1].is_empty());
+    assert!(
+        out.logs[1]
+            .iter()
+            .any(|l| l.contains("no suitable proposal found")),
+        "{:?}",
+        out.logs[1]
+    );
+    assert!(
+        out.logs[1]
+            .iter()
+            .any(|l| l.contains("rejected enctype") && l.contains("AES-CBC-256:AES-GCM-128")),
+        "{:?}",
+        out.logs[1]
+    );
+    assert!(
+        out.logs[0].iter().any(|l| l.contains("NO-PROPOSAL-CHOSEN")),
+        "{:?}",
+        out.logs[0]
+    );
+    // The IKE SA itself is up; only the child failed.
+    assert_eq!(eps[0].remote_peers(now)[0].state, "established");
+}
+
+#[test]
+fn wrong_secret_fails_authentication() {
+    let now = Instant::now();
+    let a = side(
+        "192.0.2.1",
+        "192.0.2.2",
+        "10.201.1",
+        "10.201.2",
+        false,
+        "",
+        "",
+    );
+    let b = side(
+        "192.0.2.2",
+        "192.0.2.1",
+        "10.201.2",
+        "10.201.1",
+        true,
+        "",
+        "",
+    )
+    .replace("test-secret", "other-secret");
+    let mut eps = [endpoint(&a, now), endpoint(&b, now)];
+    let out = run(&mut eps, addrs(), now, 3, |_, m| Some(m));
+    assert!(out.installs[0].is_empty() && out.installs[1].is_empty());
+    assert!(
+        out.logs[1]
+            .iter()
+            .any(|l| l.contains("failed to authenticate")),
+        "{:?}",
+        out.logs[1]
+    );
+    assert!(
+        out.logs[0]
+            .iter()
+            .any(|l| l.contains("AUTHENTICATION_FAILED")),
+        "{:?}",
+        out.logs[0]
+    );
+}
+
+#[test]
+fn child_rekey_installs_new_pair_then_deletes_old() {
+    let now = Instant::now();
+    let mut eps = pair("", "", now);
+    let out = run(&mut eps, addrs(), now, 2, |_, m| Some(m));
+    let first = &out.installs[0][0];
+    let old_in = first.inbound.spi;
+    eps[0].child_expired(now + Duration::from_secs(2), old_in, false);
+    let out2 = run(
+        &mut eps,
+        addrs(),
+        now + Duration::from_secs(2),
+        2,
+        |_, m| Some(m),
+    );
+    assert_eq!(out2.installs[0].len(), 1, "{:?}", out2.logs);
+    assert_eq!(out2.installs[1].len(), 1, "{:?}", out2.logs);
+    assert_keys_match(&out2.installs[0][0], &out2.installs[1][0]);
+    assert_ne!(out2.installs[0][0].inbound.spi, old_in);
+    assert_eq!(out2.removes, [1, 1], "{:?}", out2.logs);
+}
+
+#[test]
+fn ike_rekey_keeps_children_and_the_sa_works_after() {
+    let now = Instant::now();
+    let mut eps = pair("lifetime = \"10s\"", "", now);
+    let out = run(&mut eps, addrs(), now, 2, |_, m| Some(m));
+    assert_eq!(out.installs[0].len(), 1);
+    // Past the rekey point (9 s) of the initiator.
+    let out2 = run(
+        &mut eps,
+        addrs(),
+        now + Duration::from_secs(2),
+        9,
+        |_, m| Some(m),
+    );
+    assert!(
+        out2.logs[0]
+            .iter()
+            .any(|l| l.contains("rekeyed (initiator)")),
+        "{:?}",
+        out2.logs
+    );
+    assert!(
+        out2.logs[1]
+            .iter()
+            .any(|l| l.contains("rekeyed (responder)")),
+        "{:?}",
+        out2.logs
+    );
+    assert_eq!(out2.removes, [0, 0], "children survive an IKE rekey");
+    let peers = eps[0].remote_peers(now + Duration::from_secs(11));
+    assert_eq!(peers.len(), 1, "old IKE SA deleted");
+    assert_eq!(peers[0].ph2_active, 1);
+    // The new IKE SA carries a child rekey.
+    let spi = out.installs[0][0].inbound.spi;
+    eps[0].child_expired(now + Duration::from_secs(11), spi, false);
+    let out3 = run(
+        &mut eps,
+        addrs(),
+        now + Duration::from_secs(11),
+        2,
+        |_, m| Some(m),
+    );
+    assert_eq!(out3.installs[0].len(), 1, "{:?}", out3.logs);
+    assert_keys_match(&out3.installs[0][0], &out3.installs[1][0]);
+}
+
+#[test]
+fn dpd_declares_a_silent_peer_dead_and_retries() {
+    let now = Instant::now();
+    let mut eps = pair("dpd-interval = \"2s\"\ndpd-maximum-failures = 3", "", now);
+    let out = run(&mut eps, addrs(), now, 2, |_, m| Some(m));
+    assert_eq!(out.installs[0].len(), 1);
+    // The peer goes silent: after about 2 s idle + 3 x 2 s the SA is dead.
+    let out2 = run(
+        &mut eps,
+        addrs(),
+        now + Duration::from_secs(2),
+        12,
+        |i, m| (i == 1).then_some(m).filter(|_| false),
+    );
+    assert!(
+        out2.logs[0].iter().any(|l| l.contains("dead peer")),
+        "{:?}",
+        out2.logs[0]
+    );
+    assert_eq!(out2.removes[0], 1);
+}
