@@ -16,7 +16,7 @@ use super::super::sa::{ChildSa, IkeSa, IkeState, Queued, RequestKind, Side};
 use super::super::ts;
 use super::super::wire::{
     ExchangeType, IkeSpi, KeyExchange, Notify, NotifyType, Payload, Payloads, ProtocolId,
-    TrafficSelector,
+    TrafficSelector, TransformType,
 };
 use super::init::{NONCE_LEN, keyed_from};
 
@@ -350,7 +350,14 @@ impl Endpoint {
             (p, _, _) => p,
         };
         let inbound_spi = self.new_child_spi();
-        let offered = payloads.sa().unwrap_or_default();
+        let mut offered = payloads.sa().unwrap_or_default();
+        if nonces.is_none() {
+            // IKE_AUTH carries no KE, so a DH transform in its SA payload means nothing
+            // (RFC 7296 1.2); some initiators leave their PFS group in. Ignore it.
+            for p in &mut offered {
+                p.transforms.retain(|t| t.kind != TransformType::DH);
+            }
+        }
         let (suite, chosen, outbound_spi) =
             match proposal::choose_esp(&policy.proposal, &offered, pfs, inbound_spi) {
                 Ok(x) => x,
