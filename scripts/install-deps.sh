@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages tunsec's tests and demo use, on Debian (run as root);
-# with the argument `bench`, also what the iperf3 benchmark needs (strongSwan, ethtool, tcpdump).
+# with the argument `bench`, also what the iperf3 benchmark inspects links with (ethtool, tcpdump).
 # Safe to run again: apt skips what is present. Set TUNSEC_SKIP_APT=1 to skip entirely.
 set -euo pipefail
 
@@ -14,12 +14,15 @@ packages=(
     iproute2             # ip netns, veth
     nftables             # NAT namespace for NAT-T tests
     iputils-ping         # ping through tunnels
+    # strongSwan's charon with its userspace ESP (kernel-libipsec): the third-party IKEv2
+    # peer of scripts/test-ike.sh and the baseline of scripts/bench-iperf.sh
+    strongswan-charon strongswan-swanctl libcharon-extra-plugins
+    libstrongswan-extra-plugins libstrongswan-standard-plugins
 )
 
 # `install-deps.sh bench` adds what scripts/bench-iperf.sh compares against and inspects with.
 if [ "${1:-}" = bench ]; then
-    packages+=(strongswan-charon strongswan-swanctl libcharon-extra-plugins
-        libstrongswan-extra-plugins libstrongswan-standard-plugins ethtool tcpdump)
+    packages+=(ethtool tcpdump)
 fi
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every tunsec test: formatting and lints, unit and integration tests (including the
-# Scapy interop tests), live tunnels between network namespaces (ping, iperf3, tshark), the
+# Scapy interop tests), live tunnels between network namespaces (ping, iperf3, tshark), IKEv2
+# interop with strongSwan's charon, the
 # fuzz targets for a short while, and every benchmark once in test mode.
 # Installs the Debian packages it needs first (run as root on a fresh machine).
 set -euo pipefail
@@ -22,6 +23,9 @@ cargo test --workspace
 step "live tunnels in network namespaces"
 cargo build --release -q -p tunsec
 scripts/test-netns.sh target/release/tunsec
+
+step "IKEv2 against strongSwan in network namespaces"
+scripts/test-ike.sh target/release/tunsec
 
 step "fuzz targets (${TUNSEC_FUZZ_SECONDS:-20}s each)"
 scripts/fuzz.sh "${TUNSEC_FUZZ_SECONDS:-20}"

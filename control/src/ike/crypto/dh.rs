@@ -10,7 +10,7 @@ use p256::elliptic_curve;
 use zeroize::Zeroizing;
 
 #[path = "modp_primes.rs"]
-mod primes;
+pub(super) mod primes;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DhError {

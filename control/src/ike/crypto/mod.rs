@@ -3,7 +3,7 @@
 //! detection hashes (`auth`). Every secret is zeroized on drop and no Debug output shows one.
 
 mod auth;
-mod dh;
+pub(crate) mod dh;
 mod keys;
 mod prf;
 mod sk;
@@ -22,3 +22,6 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
     while getrandom::fill(&mut out).is_err() {}
     out
 }
+
+#[cfg(test)]
+mod tests;

@@ -143,7 +143,7 @@ impl Payload {
             }
             other => Payload::Unknown {
                 kind: other,
-                body: body.to_vec(),
+                body: r.rest().to_vec(),
             },
         };
         r.finish("payload")?;

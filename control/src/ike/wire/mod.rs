@@ -21,3 +21,6 @@ pub use notify::{Delete, Notify, NotifyType};
 pub use reader::{InvalidMessage, Reader};
 pub use sa::{Proposal, ProtocolId, Transform, TransformType};
 pub use ts::TrafficSelector;
+
+#[cfg(test)]
+mod tests;
