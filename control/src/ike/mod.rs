@@ -7,6 +7,8 @@
 pub mod crypto;
 pub mod endpoint;
 mod exchange;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod peers;
 pub mod proposal;
 pub mod sa;
