@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages tunsec's tests and demo use, on Debian (run as root);
-# with the argument `bench`, also what the iperf3 benchmark inspects links with (ethtool, tcpdump).
+# with the argument `bench`, also what the iperf3 benchmark captures with (tcpdump).
 # Safe to run again: apt skips what is present. Set TUNSEC_SKIP_APT=1 to skip entirely.
 set -euo pipefail
 
@@ -14,6 +14,7 @@ packages=(
     iproute2             # ip netns, veth
     nftables             # NAT namespace for NAT-T tests
     iputils-ping         # ping through tunnels
+    ethtool              # turns UDP segmentation off on a veth to capture what a NIC sends
     # strongSwan's charon with its userspace ESP (kernel-libipsec): the third-party IKEv2
     # peer of scripts/test-ike.sh and the baseline of scripts/bench-iperf.sh
     strongswan-charon strongswan-swanctl libcharon-extra-plugins
@@ -22,7 +23,7 @@ packages=(
 
 # `install-deps.sh bench` adds what scripts/bench-iperf.sh compares against and inspects with.
 if [ "${1:-}" = bench ]; then
-    packages+=(ethtool tcpdump)
+    packages+=(tcpdump)
 fi
 
 missing=()

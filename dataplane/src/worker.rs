@@ -10,7 +10,7 @@ use crate::engine::{Engine, Inbound, Outbound, OutboundDecision};
 use crate::handoff::{Handoff, Work, owner_of_policy};
 use crate::io::raw::RawSocket;
 use crate::io::tun::TunQueue;
-use crate::io::udp::{RecvBatch, SendBatch, UdpSocketFd};
+use crate::io::udp::{RecvBatch, RecvMeta, SendBatch, UdpSocketFd};
 use crate::sa::{IpsecProtocol, Timestamp};
 use crate::spd::PolicyId;
 use crate::wire::ip::IpSummary;
@@ -128,9 +128,16 @@ pub fn run(setup: WorkerSetup) -> io::Result<()> {
         .iter()
         .map(|s| s.local_addr().map(|a| a.is_ipv6()))
         .collect::<io::Result<Vec<_>>>()?;
-    let send = (0..setup.udp.len())
+    let mut send = (0..setup.udp.len())
         .map(|_| SendBatch::new(BATCH, 0, MAX_DATAGRAM))
         .collect::<io::Result<Vec<_>>>()?;
+    // UDP GSO and GRO on the ESP-in-UDP sockets: a TCP train cut into segments leaves as one
+    // send and arrives as one receive, so the outer UDP stack runs once per train rather than
+    // once per packet. Kernels without them (before 4.18 / 5.0) just do per-packet I/O.
+    for (batch, sock) in send.iter_mut().zip(&setup.udp) {
+        batch.set_gso(true);
+        let _ = crate::io::udp::enable_gro(sock);
+    }
     let mut bufs = Buffers {
         scratch: vec![0u8; SCRATCH_BYTES].into_boxed_slice(),
         segment: vec![0u8; SCRATCH_BYTES].into_boxed_slice(),
@@ -518,7 +525,7 @@ impl Worker {
             Err(_) => return false,
         };
         for m in 0..n {
-            let Some((meta, mut buf)) = bufs.recv.packet_buf(m) else {
+            let Some(meta) = bufs.recv.meta().get(m).copied() else {
                 continue;
             };
             if meta.truncated {
@@ -526,32 +533,49 @@ impl Worker {
                 continue;
             }
             let Some(local) = meta.dst else { continue };
-            match natt::classify(buf.data()) {
-                NattPayload::Esp(_) => {}
-                NattPayload::Ike(message) => {
-                    // IKE is rare next to ESP; the copy keeps the receive slot free.
-                    let _ = self.s.events.send(Event::Ike {
-                        from: meta.src,
-                        local,
-                        message: message.to_vec(),
-                    });
-                    self.wake_control();
-                    continue;
+            // A GRO train is a run of datagrams of one size (the last may be shorter), each
+            // processed on its own, in order, in place.
+            let segment = meta
+                .gro_segment
+                .filter(|s| *s < meta.len)
+                .unwrap_or(meta.len)
+                .max(1);
+            let mut offset = 0;
+            while offset < meta.len {
+                let len = segment.min(meta.len - offset);
+                if let Some(mut buf) = bufs.recv.segment_buf(m, offset, len) {
+                    self.udp_datagram(meta, local, &mut buf);
                 }
-                // Keepalives only keep NAT bindings open; the rest is too short to be
-                // anything (RFC 3948: discard).
-                NattPayload::Keepalive | NattPayload::Invalid => continue,
+                offset += len;
             }
-            let ports = Some((meta.src.port(), natt::NATT_PORT));
-            if crate::io::synthesize_outer(&mut buf, meta.src.ip(), local, ports, proto::ESP)
-                .is_err()
-            {
-                self.s.engine.count_drop(DropReason::InHeaderErrors);
-                continue;
-            }
-            self.inbound(&mut buf);
         }
         n == bufs.recv.slots()
+    }
+
+    /// One datagram from UDP port 4500: ESP goes to the engine, IKE to the control thread.
+    fn udp_datagram(&mut self, meta: RecvMeta, local: IpAddr, buf: &mut PacketBuf<'_>) {
+        match natt::classify(buf.data()) {
+            NattPayload::Esp(_) => {}
+            NattPayload::Ike(message) => {
+                // IKE is rare next to ESP; the copy keeps the receive slot free.
+                let _ = self.s.events.send(Event::Ike {
+                    from: meta.src,
+                    local,
+                    message: message.to_vec(),
+                });
+                self.wake_control();
+                return;
+            }
+            // Keepalives only keep NAT bindings open; the rest is too short to be anything
+            // (RFC 3948: discard).
+            NattPayload::Keepalive | NattPayload::Invalid => return,
+        }
+        let ports = Some((meta.src.port(), natt::NATT_PORT));
+        if crate::io::synthesize_outer(buf, meta.src.ip(), local, ports, proto::ESP).is_err() {
+            self.s.engine.count_drop(DropReason::InHeaderErrors);
+            return;
+        }
+        self.inbound(buf);
     }
 
     fn raw_batch(&mut self, i: usize, bufs: &mut Buffers) -> bool {

@@ -193,3 +193,46 @@ swan_route_src() {
     line=$(in_ns "$ns" ip -4 route show table 220 "$prefix" 2>/dev/null | grep 'dev ipsec0') || return 1
     echo "$line" | awk '{ for (i = 1; i < NF; i++) if ($i == "src") { print $(i + 1); exit } }' | grep .
 }
+
+# swan_ike_established DIR: succeeds when the IKE SA "bench" is ESTABLISHED.
+swan_ike_established() {
+    swan_ctl "$1" --list-sas --ike bench 2>/dev/null | grep -q '^bench: #[0-9]*, ESTABLISHED'
+}
+
+# swan_ike_spis DIR prints "SPI_I SPI_R" (hex) of the ESTABLISHED IKE SA "bench"; nothing
+# when there is none.
+swan_ike_spis() {
+    swan_ctl "$1" --list-sas --ike bench 2>/dev/null | awk '
+        $1 == "bench:" && $3 == "ESTABLISHED," {
+            i = $5; r = $6; sub(/_i\*?$/, "", i); sub(/_r\*?$/, "", r); print i, r; exit }'
+}
+
+# swan_child_spis DIR prints the SPIs of the INSTALLED child SAs "net" as "in:SPI out:SPI"
+# (hex, sorted, one line); nothing when none is installed.
+swan_child_spis() {
+    swan_ctl "$1" --list-sas --child net 2>/dev/null | awk '
+        $1 == "net:" { installed = ($5 == "INSTALLED,") }
+        installed && ($1 == "in" || $1 == "out") { s = $2; sub(/,$/, "", s); print $1 ":" s }' |
+        sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# swan_child_algs DIR prints the algorithms of the INSTALLED child SA "net" as swanctl shows
+# them after "ESP:", e.g. AES_GCM_16-256 or AES_GCM_16-256/CURVE_25519 (a DH group appears
+# when the child was created with PFS, i.e. by CREATE_CHILD_SA with a KE payload).
+swan_child_algs() {
+    swan_ctl "$1" --list-sas --child net 2>/dev/null | awk '
+        $1 == "net:" && $5 == "INSTALLED," {
+            for (i = 5; i <= NF; i++) if ($i ~ /^ESP:/) { sub(/^ESP:/, "", $i); a = $i } }
+        END { if (a != "") print a }'
+}
+
+# swan_rekey DIR child|ike asks charon to rekey the child SA "net" or the IKE SA "bench" now
+# (CREATE_CHILD_SA, charon initiating); fails when charon reports a failure.
+swan_rekey() {
+    local dir=$1 what=$2
+    case $what in
+    child) swan_ctl "$dir" --rekey --child net ;;
+    ike) swan_ctl "$dir" --rekey --ike bench ;;
+    *) echo "swan_rekey: child or ike" >&2; return 2 ;;
+    esac
+}

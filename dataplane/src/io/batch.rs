@@ -10,7 +10,9 @@
 //! Both work on any datagram socket: the NAT-T UDP socket ([`super::udp`]) and raw ESP/AH
 //! sockets ([`super::raw`]).
 
-use super::sys::{CmsgBuf, cvt, from_sockaddr, parse_pktinfo, to_sockaddr, write_src_pktinfo};
+use super::sys::{
+    CmsgBuf, append_udp_segment, cvt, from_sockaddr, parse_pktinfo, to_sockaddr, write_src_pktinfo,
+};
 use crate::buf::PacketBuf;
 use std::io;
 use std::mem::zeroed;
@@ -67,6 +69,9 @@ pub struct RecvMeta {
     pub len: usize,
     /// The datagram was longer than the slot and was cut: count it as a drop.
     pub truncated: bool,
+    /// UDP GRO (`udp::enable_gro`): these bytes are back-to-back datagrams of this size, the
+    /// last one possibly shorter, that the kernel coalesced. `None`: one datagram.
+    pub gro_segment: Option<usize>,
 }
 
 impl RecvMeta {
@@ -76,6 +81,7 @@ impl RecvMeta {
         ifindex: 0,
         len: 0,
         truncated: false,
+        gro_segment: None,
     };
 }
 
@@ -226,6 +232,7 @@ impl RecvBatch {
                 ifindex: info.ifindex,
                 len: (hdr.msg_len as usize).min(self.arrays.capacity),
                 truncated: m.msg_flags & libc::MSG_TRUNC != 0,
+                gro_segment: info.gro_segment,
             };
         }
         self.count = n;
@@ -259,6 +266,18 @@ impl RecvBatch {
         // The slot is headroom + capacity bytes and len <= capacity, so this cannot fail.
         let buf = PacketBuf::new(slot, headroom, meta.len).ok()?;
         Some((meta, buf))
+    }
+
+    /// Bytes `offset..offset + len` of message `i` (one segment of a GRO train) as a
+    /// [`PacketBuf`] whose headroom is everything in front of it in the slot: the segments
+    /// before it have been processed by then, so their bytes may take prepended headers.
+    pub fn segment_buf(&mut self, i: usize, offset: usize, len: usize) -> Option<PacketBuf<'_>> {
+        let headroom = self.arrays.headroom;
+        let (meta, slot) = self.slot_mut(i)?;
+        if offset.checked_add(len)? > meta.len {
+            return None;
+        }
+        PacketBuf::new(slot, headroom + offset, len).ok()
     }
 
     /// Every received message as a [`PacketBuf`], in arrival order.
@@ -306,7 +325,15 @@ struct Queued {
     len: usize,
     name_len: libc::socklen_t,
     control_len: usize,
+    /// Where it goes, to find runs of packets one GSO send can carry.
+    dst: Option<SocketAddr>,
+    src: Option<IpAddr>,
 }
+
+/// UDP GSO limits: segments per send (the kernel's UDP_MAX_SEGMENTS is 64 before 5.x and
+/// 128 after) and bytes per send (an IPv4 UDP payload is at most 65507 bytes).
+const GSO_MAX_SEGMENTS: usize = 64;
+const GSO_MAX_BYTES: usize = 65_000;
 
 /// Packets queued for one `sendmmsg`.
 ///
@@ -321,6 +348,10 @@ pub struct SendBatch {
     arrays: MsgArrays,
     queued: Box<[Queued]>,
     count: usize,
+    /// Runs of equal-size packets to one destination leave as one UDP GSO send.
+    gso: bool,
+    /// Packets in each message of the last flush (1 without GSO).
+    group_len: Box<[usize]>,
 }
 
 // SAFETY: as for RecvBatch: the raw pointers point only into the batch's own heap storage,
@@ -345,7 +376,20 @@ impl SendBatch {
             arrays: MsgArrays::new(slots, headroom, capacity)?,
             queued: vec![Queued::default(); slots].into_boxed_slice(),
             count: 0,
+            gso: false,
+            group_len: vec![0; slots].into_boxed_slice(),
         })
+    }
+
+    /// Sends runs of same-size datagrams to one destination as one UDP_SEGMENT (GSO) message
+    /// each: the kernel then runs its UDP stack once per run and the NIC or veth cuts it up.
+    /// Only for UDP sockets; turned off again by itself if the kernel refuses it.
+    pub fn set_gso(&mut self, on: bool) {
+        self.gso = on;
+    }
+
+    pub fn gso(&self) -> bool {
+        self.gso
     }
 
     pub fn slots(&self) -> usize {
@@ -438,6 +482,8 @@ impl SendBatch {
             len,
             name_len,
             control_len,
+            dst: Some(dst),
+            src,
         };
         self.count += 1;
         Ok(())
@@ -453,13 +499,12 @@ impl SendBatch {
         let count = self.count;
         self.count = 0;
         let size = self.slot_size();
-        let slots = self.arrays.storage.chunks_exact_mut(size);
-        for (((((slot, q), iov), hdr), name), control) in slots
+        for ((slot, q), iov) in self
+            .arrays
+            .storage
+            .chunks_exact_mut(size)
             .zip(self.queued.iter())
             .zip(self.arrays.iovecs.iter_mut())
-            .zip(self.arrays.hdrs.iter_mut())
-            .zip(self.arrays.names.iter_mut())
-            .zip(self.arrays.controls.iter_mut())
             .take(count)
         {
             let data = &mut slot[q.start..q.start + q.len];
@@ -467,26 +512,70 @@ impl SendBatch {
                 iov_base: data.as_mut_ptr().cast(),
                 iov_len: data.len(),
             };
+        }
+        // One message per run: with GSO, consecutive packets to the same place whose sizes
+        // equal the first's (the last may be shorter) share one message, its iovecs being the
+        // packets' consecutive iovec entries.
+        let mut messages = 0;
+        let mut first = 0;
+        while first < count {
+            let head = self.queued[first];
+            let mut run = 1;
+            if self.gso {
+                let mut bytes = head.len;
+                while first + run < count && run < GSO_MAX_SEGMENTS {
+                    let q = self.queued[first + run];
+                    let fits = q.dst == head.dst
+                        && q.src == head.src
+                        && q.len <= head.len
+                        && q.len > 0
+                        && bytes + q.len <= GSO_MAX_BYTES;
+                    if !fits {
+                        break;
+                    }
+                    bytes += q.len;
+                    run += 1;
+                    if q.len < head.len {
+                        break;
+                    }
+                }
+            }
+            let control_len = if run > 1 {
+                append_udp_segment(
+                    &mut self.arrays.controls[first],
+                    head.control_len,
+                    head.len as u16,
+                )
+            } else {
+                head.control_len
+            };
+            let control = self.arrays.controls[first].0.as_mut_ptr();
+            let name = &mut self.arrays.names[first] as *mut libc::sockaddr_storage;
+            let iov = &mut self.arrays.iovecs[first] as *mut libc::iovec;
+            let hdr = &mut self.arrays.hdrs[messages];
             let m = &mut hdr.msg_hdr;
-            m.msg_name = (name as *mut libc::sockaddr_storage).cast();
-            m.msg_namelen = q.name_len;
+            m.msg_name = name.cast();
+            m.msg_namelen = head.name_len;
             m.msg_iov = iov;
-            m.msg_iovlen = 1;
-            m.msg_control = if q.control_len == 0 {
+            m.msg_iovlen = run as _;
+            m.msg_control = if control_len == 0 {
                 std::ptr::null_mut()
             } else {
-                control.0.as_mut_ptr().cast()
+                control.cast()
             };
-            m.msg_controllen = q.control_len as _;
+            m.msg_controllen = control_len as _;
             m.msg_flags = 0;
             hdr.msg_len = 0;
+            self.group_len[messages] = run;
+            messages += 1;
+            first += run;
         }
         let mut out = Flushed::default();
         let mut done = 0;
-        while done < count {
-            let rest = &mut self.arrays.hdrs[done..count];
-            // SAFETY: headers `done..count` point at this batch's own slots, names and
-            // control buffers, set up above and live for the call, with matching lengths.
+        while done < messages {
+            let rest = &mut self.arrays.hdrs[done..messages];
+            // SAFETY: headers `done..messages` point at this batch's own slots, iovecs, names
+            // and control buffers, set up above and live for the call, with matching lengths.
             let r = unsafe {
                 libc::sendmmsg(
                     sock.as_fd().as_raw_fd(),
@@ -495,27 +584,36 @@ impl SendBatch {
                     libc::MSG_DONTWAIT,
                 )
             };
+            let packets = |from: usize, to: usize, g: &[usize]| g[from..to].iter().sum::<usize>();
             match cvt(r) {
                 // sendmmsg returns 0 only for an empty vector, which `rest` never is; treat it
-                // as a refusal of the first packet so the loop always advances.
+                // as a refusal of the first message so the loop always advances.
                 Ok(0) => {
-                    out.dropped += 1;
+                    out.dropped += self.group_len[done];
                     done += 1;
                 }
                 Ok(n) => {
-                    out.sent += n as usize;
+                    out.sent += packets(done, done + n as usize, &self.group_len);
                     done += n as usize;
                 }
                 Err(e) => match e.raw_os_error() {
                     Some(libc::EINTR) => {}
                     Some(libc::EAGAIN | libc::ENOBUFS) => {
-                        out.dropped += count - done;
+                        out.dropped += packets(done, messages, &self.group_len);
                         out.last_error = Some(e);
-                        done = count;
+                        done = messages;
                     }
                     Some(libc::EBADF | libc::ENOTSOCK | libc::EFAULT) => return Err(e),
+                    Some(libc::EIO | libc::EINVAL) if self.group_len[done] > 1 => {
+                        // The kernel or the route's device cannot segment UDP: send runs as
+                        // single datagrams from now on (these few are lost; TCP resends).
+                        self.gso = false;
+                        out.dropped += self.group_len[done];
+                        out.last_error = Some(e);
+                        done += 1;
+                    }
                     _ => {
-                        out.dropped += 1;
+                        out.dropped += self.group_len[done];
                         out.last_error = Some(e);
                         done += 1;
                     }

@@ -129,8 +129,13 @@ pub(crate) fn from_sockaddr(
     }
 }
 
-/// Control-message space for one message: fits IP_PKTINFO or IPV6_PKTINFO with room to
-/// spare, aligned like `cmsghdr` (a `size_t` first field).
+/// `linux/udp.h`: send a buffer as equal-size datagrams (GSO), and receive coalesced ones (GRO).
+/// libc defines them only for some C libraries.
+pub(crate) const UDP_SEGMENT: libc::c_int = 103;
+pub(crate) const UDP_GRO: libc::c_int = 104;
+
+/// Control-message space for one message: fits IP_PKTINFO or IPV6_PKTINFO plus a UDP_SEGMENT
+/// (40 + 24 bytes for IPv6), aligned like `cmsghdr` (a `size_t` first field).
 #[derive(Clone, Copy)]
 #[repr(C, align(8))]
 pub(crate) struct CmsgBuf(pub(crate) [u8; 64]);
@@ -148,6 +153,8 @@ pub(crate) struct PacketInfo {
     pub(crate) dst: Option<IpAddr>,
     /// The interface it arrived on.
     pub(crate) ifindex: u32,
+    /// UDP GRO: the datagram is a train of segments of this size (the last may be shorter).
+    pub(crate) gro_segment: Option<usize>,
 }
 
 /// Walks the control messages of a `msghdr` the kernel filled and picks out the packet info.
@@ -174,6 +181,11 @@ pub(crate) fn parse_pktinfo(hdr: &libc::msghdr) -> PacketInfo {
                 let pi: libc::in6_pktinfo = unsafe { std::ptr::read_unaligned(data.cast()) };
                 info.dst = Some(IpAddr::V6(Ipv6Addr::from(pi.ipi6_addr.s6_addr)));
                 info.ifindex = pi.ipi6_ifindex;
+            }
+            (libc::SOL_UDP, UDP_GRO) => {
+                // SAFETY: the kernel writes one int, the segment size, for UDP_GRO.
+                let size: libc::c_int = unsafe { std::ptr::read_unaligned(data.cast()) };
+                info.gro_segment = usize::try_from(size).ok().filter(|s| *s > 0);
             }
             _ => {}
         }
@@ -243,6 +255,36 @@ pub(crate) fn write_src_pktinfo(buf: &mut CmsgBuf, src: IpAddr) -> usize {
         }
     }
     space
+}
+
+/// Appends a UDP_SEGMENT control message (the GSO segment size of a sent buffer) after the
+/// `used` bytes already in `buf`. Returns the new control length.
+pub(crate) fn append_udp_segment(buf: &mut CmsgBuf, used: usize, segment: u16) -> usize {
+    let payload = size_of::<u16>() as libc::c_uint;
+    // SAFETY: CMSG_SPACE/CMSG_LEN only compute sizes.
+    let (space, cmsg_len) = unsafe {
+        (
+            libc::CMSG_SPACE(payload) as usize,
+            libc::CMSG_LEN(payload) as usize,
+        )
+    };
+    let Some(room) = buf.0.get_mut(used..used + space) else {
+        return used;
+    };
+    room.fill(0);
+    let hdr = libc::cmsghdr {
+        cmsg_len: cmsg_len as _,
+        cmsg_level: libc::SOL_UDP,
+        cmsg_type: UDP_SEGMENT,
+    };
+    let data_at = cmsg_len - payload as usize;
+    // SAFETY: `room` holds `space` bytes, enough for the header and its payload; both writes
+    // are unaligned-safe.
+    unsafe {
+        std::ptr::write_unaligned(room.as_mut_ptr().cast::<libc::cmsghdr>(), hdr);
+        std::ptr::write_unaligned(room.as_mut_ptr().add(data_at).cast::<u16>(), segment);
+    }
+    used + space
 }
 
 /// Asks for `size`-byte receive and send buffers; the forced variants need CAP_NET_ADMIN, the
