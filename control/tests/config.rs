@@ -648,7 +648,7 @@ fn unknown_keys_list_the_valid_ones() {
         &[at(
             POLICY,
             "tunel",
-            "unknown key (did you mean \"tunnel\"?); accepted: action, comment, disabled, dst-address, dst-port, group, ipsec-protocols, level, manual-sa, proposal, protocol, sa-dst-address, sa-src-address, src-address, src-port, template, tunnel",
+            "unknown key (did you mean \"tunnel\"?); accepted: action, comment, disabled, dst-address, dst-port, group, ipsec-protocols, level, manual-sa, peer, proposal, protocol, sa-dst-address, sa-src-address, src-address, src-port, template, tunnel",
         )],
     );
     assert_errors(
@@ -789,7 +789,7 @@ fn bad_proposal_values() {
             at(
                 p,
                 "pfs-group",
-                "\"modp9999\" is not valid; accepted: none, or one of modp768, modp1024, modp1536, modp2048, modp3072, modp4096, modp6144, modp8192, ec2n155, ec2n185, ecp256, ecp384, ecp521",
+                "\"modp9999\" is not valid; accepted: none, or one of modp768, modp1024, modp1536, modp2048, modp3072, modp4096, modp6144, modp8192, ec2n155, ec2n185, ecp256, ecp384, ecp521, curve25519",
             ),
         ],
     );
@@ -1404,7 +1404,7 @@ fn profiles_mode_configs_users_keys() {
             at(
                 p,
                 "dh-group",
-                "\"modp2048\" is listed twice; accepted: one or more of modp768, modp1024, modp1536, modp2048, modp3072, modp4096, modp6144, modp8192, ec2n155, ec2n185, ecp256, ecp384, ecp521",
+                "\"modp2048\" is listed twice; accepted: one or more of modp768, modp1024, modp1536, modp2048, modp3072, modp4096, modp6144, modp8192, ec2n155, ec2n185, ecp256, ecp384, ecp521, curve25519",
             ),
             at(
                 p,

@@ -125,8 +125,8 @@ TOML
 #   child_rekey=   child rekey_time (default: charon's, 1h)
 #   child_life=    child life_time (default: charon's, rekey time + 10 %)
 #   child_rand=    child rand_time (default: charon's)
-#   dpd_delay=     (default: none) and dpd_action= (default: charon's, clear)
-#   child_dpd_action=  the child's dpd_action (e.g. restart)
+#   dpd_delay=     (default: none)
+#   child_dpd_action=  the child's dpd_action (default: charon's, clear; restart re-initiates)
 #   unique=replace     a new IKE SA from the same peer replaces the old one
 #   mobike=        (default: charon's, yes)
 #   start_action=none  (trap, start)
@@ -138,7 +138,7 @@ ike_charon_config() {
         [local]="" [remote]="" [remote_id]="" [local_id]="" [local_ts]="" [remote_ts]=""
         [psk]="${IKE_PSK:-}" [ike]=aes128-sha256-ecp256 [esp]=aes128gcm16
         [rekey_time]="" [child_rekey]="" [child_life]="" [child_rand]=""
-        [dpd_delay]="" [dpd_action]="" [child_dpd_action]="" [unique]=replace [mobike]=""
+        [dpd_delay]="" [child_dpd_action]="" [unique]=replace [mobike]=""
         [start_action]=none [keyingtries]="" [fast_retransmit]=no
     )
     local kv k
@@ -184,7 +184,6 @@ CONF
         {
             _ike_opt rekey_time rekey_time
             _ike_opt dpd_delay dpd_delay
-            _ike_opt dpd_action dpd_action
             _ike_opt mobike mobike
             _ike_opt keyingtries keyingtries
         } | sed 's/^/        /'
