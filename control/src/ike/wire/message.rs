@@ -1,271 +1,18 @@
-//! Whole messages: the generic payload header chain (RFC 7296 3.2), plaintext messages,
-//! and the frame of an encrypted one (3.14, RFC 7383 2.5).
+//! Whole messages: plaintext ones (IKE_SA_INIT and its errors) encoded and parsed, and
+//! encrypted ones located and framed (RFC 7296 3.14, RFC 5282 5.1, RFC 7383 2.5). The
+//! crypto layer seals and opens the SK body; this module only says where it is.
 
-use super::header::{HEADER_LEN, Header, PayloadType};
-use super::id::{AuthMethod, Authentication, IdType, Identification, KeyExchange};
-use super::notify::{Delete, Notify, NotifyType};
-use super::reader::{InvalidMessage, Reader, put_u16_at};
-use super::sa::Proposal;
-use super::ts::TrafficSelector;
+use std::ops::Range;
 
-/// Generic payload header length.
-const GENERIC_LEN: usize = 4;
-const CRITICAL: u8 = 0x80;
-/// Nonce data length bounds (RFC 7296 3.9).
-const NONCE_MIN: usize = 16;
-const NONCE_MAX: usize = 256;
-/// SKF carries fragment number and total before IV || ciphertext || ICV.
-const SKF_HEADER_LEN: usize = GENERIC_LEN + 4;
+use super::error::InvalidMessage;
+use super::header::{HEADER_LEN, Header, IKEV2_MAJOR, PayloadType};
+use super::payload::{GENERIC_HEADER_LEN, Payload, encode_chain, walk};
+use super::reader::{Codec, Reader, len_u16};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Payload {
-    Sa(Vec<Proposal>),
-    Ke(KeyExchange),
-    IdI(Identification),
-    IdR(Identification),
-    Cert {
-        encoding: u8,
-        data: Vec<u8>,
-    },
-    CertReq {
-        encoding: u8,
-        data: Vec<u8>,
-    },
-    Auth(Authentication),
-    Nonce(Vec<u8>),
-    Notify(Notify),
-    Delete(Delete),
-    Vendor(Vec<u8>),
-    TsI(Vec<TrafficSelector>),
-    TsR(Vec<TrafficSelector>),
-    Cp {
-        cfg_type: u8,
-        attributes: Vec<(u16, Vec<u8>)>,
-    },
-    /// A payload tunsec does not interpret (kept so it is skipped, not refused).
-    Unknown {
-        kind: PayloadType,
-        body: Vec<u8>,
-    },
-}
+/// The SKF payload header: the generic header, then fragment number and total fragments.
+pub const SKF_HEADER_LEN: usize = GENERIC_HEADER_LEN + 4;
 
-impl Payload {
-    pub fn kind(&self) -> PayloadType {
-        match self {
-            Payload::Sa(_) => PayloadType::SA,
-            Payload::Ke(_) => PayloadType::KE,
-            Payload::IdI(_) => PayloadType::IDI,
-            Payload::IdR(_) => PayloadType::IDR,
-            Payload::Cert { .. } => PayloadType::CERT,
-            Payload::CertReq { .. } => PayloadType::CERTREQ,
-            Payload::Auth(_) => PayloadType::AUTH,
-            Payload::Nonce(_) => PayloadType::NONCE,
-            Payload::Notify(_) => PayloadType::NOTIFY,
-            Payload::Delete(_) => PayloadType::DELETE,
-            Payload::Vendor(_) => PayloadType::VENDOR,
-            Payload::TsI(_) => PayloadType::TSI,
-            Payload::TsR(_) => PayloadType::TSR,
-            Payload::Cp { .. } => PayloadType::CP,
-            Payload::Unknown { kind, .. } => *kind,
-        }
-    }
-
-    fn read_body(kind: PayloadType, body: &[u8]) -> Result<Payload, InvalidMessage> {
-        let mut r = Reader::new(body);
-        let p = match kind {
-            PayloadType::SA => Payload::Sa(Proposal::read_all(&mut r)?),
-            PayloadType::KE => {
-                let group = r.u16("KE group")?;
-                r.u16("KE reserved")?;
-                Payload::Ke(KeyExchange {
-                    group,
-                    data: r.rest().to_vec(),
-                })
-            }
-            PayloadType::IDI | PayloadType::IDR => {
-                let id_type = IdType(r.u8("ID type")?);
-                r.take(3, "ID reserved")?;
-                let id = Identification {
-                    id_type,
-                    data: r.rest().to_vec(),
-                };
-                if kind == PayloadType::IDI {
-                    Payload::IdI(id)
-                } else {
-                    Payload::IdR(id)
-                }
-            }
-            PayloadType::CERT | PayloadType::CERTREQ => {
-                let encoding = r.u8("certificate encoding")?;
-                let data = r.rest().to_vec();
-                if kind == PayloadType::CERT {
-                    Payload::Cert { encoding, data }
-                } else {
-                    Payload::CertReq { encoding, data }
-                }
-            }
-            PayloadType::AUTH => {
-                let method = AuthMethod(r.u8("auth method")?);
-                r.take(3, "auth reserved")?;
-                Payload::Auth(Authentication {
-                    method,
-                    data: r.rest().to_vec(),
-                })
-            }
-            PayloadType::NONCE => {
-                let n = r.rest();
-                if !(NONCE_MIN..=NONCE_MAX).contains(&n.len()) {
-                    return Err(InvalidMessage::BadLength {
-                        what: "nonce",
-                        len: n.len(),
-                    });
-                }
-                Payload::Nonce(n.to_vec())
-            }
-            PayloadType::NOTIFY => Payload::Notify(Notify::read(&mut r)?),
-            PayloadType::DELETE => Payload::Delete(Delete::read(&mut r)?),
-            PayloadType::VENDOR => Payload::Vendor(r.rest().to_vec()),
-            PayloadType::TSI => Payload::TsI(TrafficSelector::read_all(&mut r)?),
-            PayloadType::TSR => Payload::TsR(TrafficSelector::read_all(&mut r)?),
-            PayloadType::CP => {
-                let cfg_type = r.u8("CP type")?;
-                r.take(3, "CP reserved")?;
-                let mut attributes = Vec::new();
-                while r.left() > 0 {
-                    let t = r.u16("CP attribute type")? & 0x7fff;
-                    let l = usize::from(r.u16("CP attribute length")?);
-                    attributes.push((t, r.take(l, "CP attribute")?.to_vec()));
-                }
-                Payload::Cp {
-                    cfg_type,
-                    attributes,
-                }
-            }
-            other => Payload::Unknown {
-                kind: other,
-                body: r.rest().to_vec(),
-            },
-        };
-        r.finish("payload")?;
-        Ok(p)
-    }
-
-    fn encode_body(&self, out: &mut Vec<u8>) {
-        match self {
-            Payload::Sa(ps) => Proposal::encode_all(ps, out),
-            Payload::Ke(k) => {
-                out.extend_from_slice(&k.group.to_be_bytes());
-                out.extend_from_slice(&[0, 0]);
-                out.extend_from_slice(&k.data);
-            }
-            Payload::IdI(id) | Payload::IdR(id) => out.extend_from_slice(&id.body_bytes()),
-            Payload::Cert { encoding, data } | Payload::CertReq { encoding, data } => {
-                out.push(*encoding);
-                out.extend_from_slice(data);
-            }
-            Payload::Auth(a) => {
-                out.extend_from_slice(&[a.method.0, 0, 0, 0]);
-                out.extend_from_slice(&a.data);
-            }
-            Payload::Nonce(n) | Payload::Vendor(n) => out.extend_from_slice(n),
-            Payload::Notify(n) => n.encode(out),
-            Payload::Delete(d) => d.encode(out),
-            Payload::TsI(ts) | Payload::TsR(ts) => TrafficSelector::encode_all(ts, out),
-            Payload::Cp {
-                cfg_type,
-                attributes,
-            } => {
-                out.extend_from_slice(&[*cfg_type, 0, 0, 0]);
-                for (t, v) in attributes {
-                    out.extend_from_slice(&t.to_be_bytes());
-                    out.extend_from_slice(&(v.len() as u16).to_be_bytes());
-                    out.extend_from_slice(v);
-                }
-            }
-            Payload::Unknown { body, .. } => out.extend_from_slice(body),
-        }
-    }
-}
-
-/// Where the chain ended: at the end of the bytes, or at an SK/SKF payload whose body is
-/// returned unparsed.
-struct Chain {
-    payloads: Vec<Payload>,
-    encrypted: Option<(PayloadType, PayloadType, usize, usize)>,
-}
-
-/// Walks a payload chain starting with `first`. `base` is the offset of `bytes` in the
-/// message, so the location of an SK payload is reported message-relative.
-fn walk(first: PayloadType, bytes: &[u8], base: usize) -> Result<Chain, InvalidMessage> {
-    let mut r = Reader::new(bytes);
-    let mut next = first;
-    let mut payloads = Vec::new();
-    while next != PayloadType::NONE {
-        let start = base + (bytes.len() - r.left());
-        let this = next;
-        next = PayloadType(r.u8("next payload")?);
-        let flags = r.u8("payload flags")?;
-        let len = usize::from(r.u16("payload length")?);
-        if len < GENERIC_LEN {
-            return Err(InvalidMessage::BadLength {
-                what: "payload",
-                len,
-            });
-        }
-        let body = r.take(len - GENERIC_LEN, "payload body")?;
-        if this == PayloadType::SK || this == PayloadType::SKF {
-            // The encrypted payload is the last one (RFC 7296 3.14); its next-payload field
-            // names the first payload inside.
-            r.finish("message after the encrypted payload")?;
-            return Ok(Chain {
-                payloads,
-                encrypted: Some((this, next, start, len)),
-            });
-        }
-        let known = matches!(this.0, 33..=48);
-        if !known && flags & CRITICAL != 0 {
-            return Err(InvalidMessage::UnsupportedCritical(this.0));
-        }
-        payloads.push(Payload::read_body(this, body)?);
-    }
-    r.finish("payload chain")?;
-    Ok(Chain {
-        payloads,
-        encrypted: None,
-    })
-}
-
-/// Parses decrypted inner payloads.
-pub fn parse_chain(first: PayloadType, bytes: &[u8]) -> Result<Vec<Payload>, InvalidMessage> {
-    let chain = walk(first, bytes, 0)?;
-    if chain.encrypted.is_some() {
-        return Err(InvalidMessage::Invalid(
-            "encrypted payload inside an encrypted payload",
-        ));
-    }
-    Ok(chain.payloads)
-}
-
-/// Encodes payloads as a chain; returns the first payload's type and the bytes.
-pub fn encode_chain(payloads: &[Payload]) -> (PayloadType, Vec<u8>) {
-    let mut out = Vec::new();
-    for (i, p) in payloads.iter().enumerate() {
-        let start = out.len();
-        let next = payloads.get(i + 1).map_or(PayloadType::NONE, Payload::kind);
-        out.push(next.0);
-        out.push(0);
-        out.extend_from_slice(&[0, 0]);
-        p.encode_body(&mut out);
-        let len = (out.len() - start) as u16;
-        put_u16_at(&mut out, start + 2, len);
-    }
-    (
-        payloads.first().map_or(PayloadType::NONE, Payload::kind),
-        out,
-    )
-}
-
-/// A plaintext message (IKE_SA_INIT and its errors).
+/// A message to send in the clear (or whose payloads are encoded by [`encode_chain`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub header: Header,
@@ -273,60 +20,93 @@ pub struct Message {
 }
 
 impl Message {
+    /// The message's bytes, with the header's next-payload and length fields filled in.
     pub fn encode(&self) -> Vec<u8> {
         let (first, body) = encode_chain(&self.payloads);
         let mut h = self.header.clone();
         h.next_payload = first;
-        h.length = (HEADER_LEN + body.len()) as u32;
+        h.length = message_len(HEADER_LEN + body.len());
         let mut out = Vec::with_capacity(HEADER_LEN + body.len());
         h.encode(&mut out);
         out.extend_from_slice(&body);
         out
     }
+
+    /// Parses a received datagram; the same as [`ParsedMessage::parse`].
+    pub fn parse(bytes: &[u8]) -> Result<ParsedMessage, InvalidMessage> {
+        ParsedMessage::parse(bytes)
+    }
 }
 
-/// Where an encrypted payload sits in its message.
+/// A message length for the header's 32-bit field (datagrams are far below 4 GiB).
+fn message_len(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+/// One fragment's place in a fragmented message (RFC 7383 2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fragment {
+    /// 1-based.
+    pub number: u16,
+    pub total: u16,
+}
+
+/// Where the SK (or SKF) payload of a received message sits, by byte ranges of the
+/// message it was parsed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncryptedPayload {
+    kind: PayloadType,
     inner_first: PayloadType,
-    /// Offset of the SK/SKF generic header and the payload's whole length.
-    offset: usize,
-    len: usize,
-    /// For SKF (RFC 7383): fragment number and total.
-    pub fragment: Option<(u16, u16)>,
+    /// From the IKE header's first byte to the end of the SK/SKF payload header.
+    aad: Range<usize>,
+    /// IV || ciphertext || ICV.
+    body: Range<usize>,
+    /// For SKF: fragment number and total.
+    pub fragment: Option<Fragment>,
 }
 
 impl EncryptedPayload {
-    /// The first payload inside (SK's next-payload field).
+    /// SK or SKF.
+    pub fn kind(&self) -> PayloadType {
+        self.kind
+    }
+
+    /// The first payload inside (the SK payload's next-payload field). For an SKF
+    /// fragment other than the first this is NONE (RFC 7383 2.5).
     pub fn first_inner(&self) -> PayloadType {
         self.inner_first
     }
 
-    fn header_len(&self) -> usize {
-        if self.fragment.is_some() {
-            SKF_HEADER_LEN
-        } else {
-            GENERIC_LEN
-        }
+    /// The bytes an AEAD authenticates as associated data (RFC 5282 5.1): the IKE header
+    /// through the end of the SK generic payload header (for SKF, through the fragment
+    /// fields, RFC 7383 2.5). With CBC and HMAC, the ICV covers this, then [`body`]'s IV
+    /// and ciphertext.
+    ///
+    /// [`body`]: Self::body
+    pub fn aad_range(&self) -> Range<usize> {
+        self.aad.clone()
     }
 
-    /// The associated data of an AEAD (RFC 5282 5.1): the IKE header up to the end of the
-    /// encrypted payload's header. CBC+HMAC covers this too, followed by the body.
+    /// IV || ciphertext || ICV: the SK payload's body.
+    pub fn body_range(&self) -> Range<usize> {
+        self.body.clone()
+    }
+
+    /// [`aad_range`](Self::aad_range) of `message` (the bytes this was parsed from; empty
+    /// if given other bytes too short for it).
     pub fn aad<'a>(&self, message: &'a [u8]) -> &'a [u8] {
-        message
-            .get(..self.offset + self.header_len())
-            .unwrap_or_default()
+        message.get(self.aad.clone()).unwrap_or_default()
     }
 
-    /// IV || ciphertext || ICV.
+    /// [`body_range`](Self::body_range) of `message`, as for [`aad`](Self::aad).
     pub fn body<'a>(&self, message: &'a [u8]) -> &'a [u8] {
-        message
-            .get(self.offset + self.header_len()..self.offset + self.len)
-            .unwrap_or_default()
+        message.get(self.body.clone()).unwrap_or_default()
     }
 }
 
-/// A received message: header, plaintext payloads, and the encrypted payload if any.
+/// A received message: the header, the plaintext payloads, and where the encrypted
+/// payload is, if there is one (its contents are read with
+/// [`parse_chain`](super::parse_chain) once decrypted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedMessage {
     pub header: Header,
@@ -335,39 +115,38 @@ pub struct ParsedMessage {
 }
 
 impl ParsedMessage {
+    /// Parses a datagram (without the non-ESP marker) as one IKEv2 message.
     pub fn parse(bytes: &[u8]) -> Result<Self, InvalidMessage> {
         let mut r = Reader::new(bytes);
         let header = Header::read(&mut r)?;
-        let len = header.length as usize;
-        if len != bytes.len() {
-            return Err(InvalidMessage::BadLength {
-                what: "IKE header length",
-                len,
+        if header.major_version != IKEV2_MAJOR {
+            return Err(InvalidMessage::MajorVersion(header.major_version));
+        }
+        if usize::try_from(header.length).ok() != Some(bytes.len()) {
+            return Err(InvalidMessage::MessageLength {
+                header: header.length,
+                actual: bytes.len(),
             });
         }
-        let chain = walk(header.next_payload, r.rest(), HEADER_LEN)?;
+        let chain = walk(header.next_payload, r.rest())?;
         let encrypted = match chain.encrypted {
             None => None,
-            Some((kind, inner_first, offset, len)) => {
-                let fragment = if kind == PayloadType::SKF {
-                    let mut f = Reader::new(
-                        bytes
-                            .get(offset + GENERIC_LEN..offset + len)
-                            .unwrap_or_default(),
-                    );
-                    let number = f.u16("fragment number")?;
-                    let total = f.u16("total fragments")?;
-                    if number == 0 || number > total {
-                        return Err(InvalidMessage::Invalid("fragment number out of range"));
-                    }
-                    Some((number, total))
+            Some(at) => {
+                let span = (HEADER_LEN + at.span.start)..(HEADER_LEN + at.span.end);
+                let (header_len, fragment) = if at.kind == PayloadType::SKF {
+                    let fields = bytes
+                        .get(span.start + GENERIC_HEADER_LEN..span.end)
+                        .unwrap_or_default();
+                    (SKF_HEADER_LEN, Some(read_fragment(fields)?))
                 } else {
-                    None
+                    (GENERIC_HEADER_LEN, None)
                 };
+                let body_start = span.start + header_len;
                 Some(EncryptedPayload {
-                    inner_first,
-                    offset,
-                    len,
+                    kind: at.kind,
+                    inner_first: at.inner_first,
+                    aad: 0..body_start,
+                    body: body_start..span.end,
                     fragment,
                 })
             }
@@ -380,102 +159,52 @@ impl ParsedMessage {
     }
 }
 
-/// The IKE header and the SK generic header of an encrypted message whose SK body will be
-/// `body_len` bytes, with every length final: the bytes the SK body's integrity covers
-/// first (RFC 7296 3.14).
+/// Reads an SKF payload's fragment number and total (RFC 7383 2.5).
+fn read_fragment(fields: &[u8]) -> Result<Fragment, InvalidMessage> {
+    let mut r = Reader::new(fields);
+    let number = r.u16("fragment number")?;
+    let total = r.u16("total fragments")?;
+    if number == 0 || number > total {
+        return Err(InvalidMessage::BadFragment { number, total });
+    }
+    Ok(Fragment { number, total })
+}
+
+/// The first bytes of an encrypted message: the IKE header (next payload SK, length for
+/// the whole message) and the SK payload header (next payload `inner_first`, length for
+/// a body of `body_len` bytes). The crypto layer appends IV || ciphertext || ICV, and for
+/// an AEAD these 32 bytes are the associated data.
 pub fn encrypted_frame(header: &Header, inner_first: PayloadType, body_len: usize) -> Vec<u8> {
+    let payload_len = GENERIC_HEADER_LEN + body_len;
     let mut h = header.clone();
     h.next_payload = PayloadType::SK;
-    h.length = (HEADER_LEN + GENERIC_LEN + body_len) as u32;
-    let mut out = Vec::with_capacity(HEADER_LEN + GENERIC_LEN + body_len);
+    h.length = message_len(HEADER_LEN + payload_len);
+    let mut out = Vec::with_capacity(HEADER_LEN + payload_len);
     h.encode(&mut out);
     out.push(inner_first.0);
     out.push(0);
-    out.extend_from_slice(&((GENERIC_LEN + body_len) as u16).to_be_bytes());
+    out.extend_from_slice(&len_u16(payload_len).to_be_bytes());
     out
 }
 
-/// Lookups over a message's payloads.
-pub trait Payloads {
-    fn all(&self) -> &[Payload];
-
-    fn sa(&self) -> Option<Vec<Proposal>> {
-        self.all().iter().find_map(|p| match p {
-            Payload::Sa(s) => Some(s.clone()),
-            _ => None,
-        })
-    }
-    fn ke(&self) -> Option<&KeyExchange> {
-        self.all().iter().find_map(|p| match p {
-            Payload::Ke(k) => Some(k),
-            _ => None,
-        })
-    }
-    fn nonce(&self) -> Option<&[u8]> {
-        self.all().iter().find_map(|p| match p {
-            Payload::Nonce(n) => Some(n.as_slice()),
-            _ => None,
-        })
-    }
-    fn id_i(&self) -> Option<&Identification> {
-        self.all().iter().find_map(|p| match p {
-            Payload::IdI(i) => Some(i),
-            _ => None,
-        })
-    }
-    fn id_r(&self) -> Option<&Identification> {
-        self.all().iter().find_map(|p| match p {
-            Payload::IdR(i) => Some(i),
-            _ => None,
-        })
-    }
-    fn auth(&self) -> Option<&Authentication> {
-        self.all().iter().find_map(|p| match p {
-            Payload::Auth(a) => Some(a),
-            _ => None,
-        })
-    }
-    fn ts_i(&self) -> Option<&[TrafficSelector]> {
-        self.all().iter().find_map(|p| match p {
-            Payload::TsI(t) => Some(t.as_slice()),
-            _ => None,
-        })
-    }
-    fn ts_r(&self) -> Option<&[TrafficSelector]> {
-        self.all().iter().find_map(|p| match p {
-            Payload::TsR(t) => Some(t.as_slice()),
-            _ => None,
-        })
-    }
-    fn notifies(&self, kind: NotifyType) -> impl Iterator<Item = &Notify> {
-        self.all().iter().filter_map(move |p| match p {
-            Payload::Notify(n) if n.kind == kind => Some(n),
-            _ => None,
-        })
-    }
-    /// The first error notify, if any.
-    fn error_notify(&self) -> Option<&Notify> {
-        self.all().iter().find_map(|p| match p {
-            Payload::Notify(n) if n.kind.is_error() => Some(n),
-            _ => None,
-        })
-    }
-    fn deletes(&self) -> impl Iterator<Item = &Delete> {
-        self.all().iter().filter_map(|p| match p {
-            Payload::Delete(d) => Some(d),
-            _ => None,
-        })
-    }
-}
-
-impl Payloads for [Payload] {
-    fn all(&self) -> &[Payload] {
-        self
-    }
-}
-
-impl Payloads for Vec<Payload> {
-    fn all(&self) -> &[Payload] {
-        self
-    }
+/// As [`encrypted_frame`], for one SKF fragment (RFC 7383 2.5): `inner_first` is the first
+/// inner payload's type in fragment 1 and NONE in the others. Returns 36 bytes.
+pub fn encrypted_fragment_frame(
+    header: &Header,
+    inner_first: PayloadType,
+    fragment: Fragment,
+    body_len: usize,
+) -> Vec<u8> {
+    let payload_len = SKF_HEADER_LEN + body_len;
+    let mut h = header.clone();
+    h.next_payload = PayloadType::SKF;
+    h.length = message_len(HEADER_LEN + payload_len);
+    let mut out = Vec::with_capacity(HEADER_LEN + payload_len);
+    h.encode(&mut out);
+    out.push(inner_first.0);
+    out.push(0);
+    out.extend_from_slice(&len_u16(payload_len).to_be_bytes());
+    out.extend_from_slice(&fragment.number.to_be_bytes());
+    out.extend_from_slice(&fragment.total.to_be_bytes());
+    out
 }
