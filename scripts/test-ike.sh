@@ -25,7 +25,7 @@
 #         (tunsec) or on lo (charon, routed through ipsec0 by charon's table 220)
 #   nat:  client 198.51.100.2 -- nat (masquerade to 203.0.113.1) -- server 203.0.113.2;
 #         the client is side a (LAN 10.201.1.1), the server side b (LAN 10.201.2.1)
-# Needs root, iproute2, iperf3, tshark (with dumpcap), nftables, jq, awk, strongSwan (charon,
+# Needs root, iproute2, iperf3, tshark (with dumpcap), nftables, python3, strongSwan (charon,
 # swanctl, kernel-libipsec, gcm, curve25519, openssl plugins; scripts/install-deps.sh).
 # shellcheck disable=SC2015 # "A && B || C" here means: C when A or B fails
 # shellcheck disable=SC2016 # sh -c scripts take their values as arguments
@@ -151,6 +151,7 @@ ep_config() {
 }
 
 udp500_bound() { [ -n "$(in_ns "$1" ss -Hlun 'sport = :500')" ]; }
+tun_up() { [ -n "$(in_ns "$1" ip link show tunsec0 up 2>/dev/null)" ]; }
 
 # ep_start SIDE: starts the side's daemon and waits until it listens for IKE.
 ep_start() {
@@ -163,7 +164,7 @@ ep_start() {
         fi
         ns_spawn "$ns" "${EP_LOG[$s]}" "$TUNSEC" run -c "${EP_CONF[$s]}" >/dev/null
         EP_PID[$s]=${TS_PIDS[-1]}
-        if ! poll 10 in_ns "$ns" ip link show tunsec0 up || ! poll 5 udp500_bound "$ns"; then
+        if ! poll 10 tun_up "$ns" || ! poll 5 udp500_bound "$ns"; then
             fail "tunsec ($s, ns $ns) did not bring up tunsec0 and UDP port 500"
             return 1
         fi
@@ -221,6 +222,17 @@ ep_spis() {
     if [ "${EP_KIND[$1]}" = tunsec ]; then ts_spis "$1"; else swan_child_spis "${EP_CONF[$1]}"; fi
 }
 
+# ep_spis_settled SIDE: the child SPIs, waiting up to 3 s for a rekey in progress to settle.
+ep_spis_settled() {
+    local spis
+    for _ in $(seq 30); do
+        spis=$(ep_spis "$1")
+        [ -n "$spis" ] && break
+        sleep 0.1
+    done
+    echo "$spis"
+}
+
 ep_has_sa() {
     if [ "${EP_KIND[$1]}" = tunsec ]; then [ "$(ts_sa_count "$1")" -gt 0 ]; else swan_child_installed "${EP_CONF[$1]}"; fi
 }
@@ -262,8 +274,8 @@ ep_diag() {
     local s=$1
     if [ "${EP_KIND[$s]}" = tunsec ]; then
         if ep_alive "$s"; then
-            log "== tunsec $s: print remote-peers / installed-sa"
-            { ts "$s" remote-peers; ts "$s" installed-sa; } | indent
+            log "== tunsec $s: print remote-peers / installed-sa / statistics (non-zero)"
+            { ts "$s" remote-peers; ts "$s" installed-sa; ts "$s" statistics | grep -v ': 0$'; } | indent
         else
             log "== tunsec $s is not running"
         fi
@@ -314,9 +326,9 @@ pcap_count() { tshark -r "$1" -T fields -e frame.number 2>/dev/null | grep -c .;
 # wire_check PCAP ESP_KIND (udp: ESP-in-UDP expected, esp: plain ESP expected): every packet
 # on the outer link must be IKE (UDP 500/4500), ESP in the expected form, a NAT-keepalive,
 # ARP or ICMPv6 (the link's own neighbour discovery and MLD, the latter behind a hop-by-hop
-# header); no inner (10.201.0.0/16) address may
-# appear. Prints the handshake time on the wire: the first IKE_SA_INIT request to the first
-# IKE_AUTH response, and sets WIRE_HANDSHAKE_MS.
+# header); no inner (10.201.0.0/16) address may appear. Prints the handshake time on the
+# wire, from the first IKE_SA_INIT request to the first IKE_AUTH response after it, and sets
+# WIRE_HANDSHAKE_MS.
 wire_check() {
     local pcap=$1 want=$2 out
     WIRE_HANDSHAKE_MS=""
@@ -386,6 +398,19 @@ check_ping() {
     fi
 }
 
+# iperf_json EXPR: a Python expression over j, the parsed $CASE_DIR/iperf.json; prints
+# nothing when the file or the expression does not work out (iperf3 failed midway).
+iperf_json() {
+    python3 -c '
+import json, sys
+try:
+    j = json.load(open(sys.argv[1]))
+    r = eval(sys.argv[2])
+except Exception:
+    sys.exit(1)
+print(r)' "$CASE_DIR/iperf.json" "$1" 2>/dev/null
+}
+
 iperf_server() { # iperf_server SIDE: one-shot iperf3 server on the side's LAN address
     ns_spawn "${EP_NS[$1]}" "$CASE_DIR/iperf-server.log" iperf3 -s -1 -B "${EP_LAN[$1]}" >/dev/null
     IPERF_SERVER_PID=${TS_PIDS[-1]}
@@ -404,7 +429,7 @@ check_iperf() {
     iperf_server "$s" || { fail "iperf3 server did not listen"; return 1; }
     if ! in_ns "${EP_NS[$c]}" timeout $((secs + 20)) iperf3 -c "${EP_LAN[$s]}" -B "${EP_LAN[$c]}" \
         -t "$secs" --connect-timeout 3000 -J >"$CASE_DIR/iperf.json" 2>"$CASE_DIR/iperf.err"; then
-        jq -r '.error // empty' "$CASE_DIR/iperf.json" 2>/dev/null | indent
+        iperf_json 'j.get("error", "")' | indent
         indent <"$CASE_DIR/iperf.err"
         fail "iperf3 ${EP_LAN[$c]} -> ${EP_LAN[$s]}"
         stop_spawned "$IPERF_SERVER_PID"
@@ -412,9 +437,10 @@ check_iperf() {
     fi
     stop_spawned "$IPERF_SERVER_PID"
     local bps sent rcvd
-    bps=$(jq -r '.end.sum_received.bits_per_second' "$CASE_DIR/iperf.json")
-    sent=$(jq -r '.end.sum_sent.bytes' "$CASE_DIR/iperf.json")
-    rcvd=$(jq -r '.end.sum_received.bytes' "$CASE_DIR/iperf.json")
+    bps=$(iperf_json 'j["end"]["sum_received"]["bits_per_second"]')
+    sent=$(iperf_json 'j["end"]["sum_sent"]["bytes"]')
+    rcvd=$(iperf_json 'j["end"]["sum_received"]["bytes"]')
+    bps=${bps:-0} sent=${sent:-0} rcvd=${rcvd:-0}
     IPERF_GBPS=$(awk -v b="$bps" 'BEGIN { printf "%.2f", b / 1e9 }')
     log "iperf3 TCP ${EP_LAN[$c]} -> ${EP_LAN[$s]}, ${secs} s: $IPERF_GBPS Gbit/s$(vs_baseline "$IPERF_GBPS")"
     awk -v b="$bps" 'BEGIN { exit !(b > 1e6) }' || fail "iperf3 throughput below 1 Mbit/s"
@@ -707,51 +733,75 @@ rekey() {
     ep_start b || return 1
     ep_start a || return 1
     [ "${EP_KIND[a]}" = charon ] && ep_initiate a 10
-    poll 10 ep_up a && poll 2 ep_up b || { fail "no SA"; return 1; }
-    local spis_a0 spis_b0 ike0
-    spis_a0=$(ep_spis a); spis_b0=$(ep_spis b); ike0=$(swan_ike_spis "${EP_CONF[b]}")
+    poll 10 both_up || { fail "no SA within 10 s"; return 1; }
+    local -A before after
+    before[a]=$(ep_spis_settled a); before[b]=$(ep_spis_settled b); before[ike]=$(swan_ike_spis "${EP_CONF[b]}")
     iperf_server b || { fail "iperf3 server did not listen"; return 1; }
     ns_spawn "${EP_NS[a]}" "$CASE_DIR/iperf-client.log" sh -c 'exec iperf3 -c "$1" -B "$2" -t "$3" -i 1 -J --connect-timeout 3000 >"$4"' \
         sh "${EP_LAN[b]}" "${EP_LAN[a]}" "$secs" "$CASE_DIR/iperf.json" >/dev/null
-    local client=${TS_PIDS[-1]} t0
+    local client=${TS_PIDS[-1]} t0 e
     t0=$(now)
-    : >"$CASE_DIR/spis-a"; : >"$CASE_DIR/spis-b"
+    # Samples every 0.5 s, "SECONDS SPIS..." (seconds since iperf3 started): the child SPIs of
+    # both sides and charon b's IKE SPIs.
+    : >"$CASE_DIR/spis-a"; : >"$CASE_DIR/spis-b"; : >"$CASE_DIR/spis-ike"; : >"$CASE_DIR/spi-changes"
     while kill -0 "$client" 2>/dev/null; do
-        ep_spis a >>"$CASE_DIR/spis-a"; echo >>"$CASE_DIR/spis-a"
-        ep_spis b >>"$CASE_DIR/spis-b"; echo >>"$CASE_DIR/spis-b"
-        awk -v e="$(elapsed "$t0")" -v l="$((secs + 20))" 'BEGIN { exit !(e > l) }' && break
-        sleep 1
+        e=$(elapsed "$t0")
+        echo "$e $(ep_spis a)" >>"$CASE_DIR/spis-a"
+        echo "$e $(ep_spis b)" >>"$CASE_DIR/spis-b"
+        echo "$e $(swan_ike_spis "${EP_CONF[b]}")" >>"$CASE_DIR/spis-ike"
+        awk -v e="$e" -v l="$((secs + 20))" 'BEGIN { exit !(e > l) }' && break
+        sleep 0.5
     done
     stop_spawned "$client"
     stop_spawned "$IPERF_SERVER_PID"
-    local spis_a1 spis_b1 ike1
-    spis_a1=$(ep_spis a); spis_b1=$(ep_spis b); ike1=$(swan_ike_spis "${EP_CONF[b]}")
-    if ! jq -e '.intervals | length > 0' "$CASE_DIR/iperf.json" >/dev/null 2>&1; then
-        jq -r '.error // empty' "$CASE_DIR/iperf.json" 2>/dev/null | indent
+    after[a]=$(ep_spis_settled a); after[b]=$(ep_spis_settled b); after[ike]=$(swan_ike_spis "${EP_CONF[b]}")
+    if [ "$(iperf_json 'len(j["intervals"])')" -gt 0 ] 2>/dev/null; then :; else
+        iperf_json 'j.get("error", "")' | indent
         fail "iperf3 produced no intervals"
         return 1
     fi
     local n zeros min gbps err
-    n=$(jq '.intervals | length' "$CASE_DIR/iperf.json")
-    zeros=$(jq '[.intervals[] | select(.sum.bytes == 0)] | length' "$CASE_DIR/iperf.json")
-    min=$(jq '[.intervals[].sum.bits_per_second] | min / 1e6 | floor' "$CASE_DIR/iperf.json")
-    gbps=$(jq '.end.sum_received.bits_per_second // 0 | . / 1e7 | floor / 100' "$CASE_DIR/iperf.json")
-    err=$(jq -r '.error // empty' "$CASE_DIR/iperf.json")
+    n=$(iperf_json 'len(j["intervals"])')
+    zeros=$(iperf_json 'sum(1 for i in j["intervals"] if i["sum"]["bytes"] == 0)')
+    min=$(iperf_json 'int(min(i["sum"]["bits_per_second"] for i in j["intervals"]) / 1e6)')
+    gbps=$(iperf_json '"%.2f" % (j["end"]["sum_received"]["bits_per_second"] / 1e9)')
+    err=$(iperf_json 'j.get("error", "")')
+    zeros=${zeros:-0}
     IPERF_GBPS=$gbps
     log "iperf3 over ${secs} s: $gbps Gbit/s, $n intervals, slowest $min Mbit/s, $zeros without data"
     [ -z "$err" ] || fail "iperf3: $err"
     [ "$n" -ge $((secs - 1)) ] || fail "iperf3 ran only $n of $secs intervals"
-    [ "$zeros" -eq 0 ] || fail "$zeros 1-second intervals moved no data"
-    local sets_a sets_b
-    sets_a=$(grep . "$CASE_DIR/spis-a" | uniq | wc -l); sets_b=$(grep . "$CASE_DIR/spis-b" | uniq | wc -l)
-    log "child SPIs a: $spis_a0 -> $spis_a1 ($sets_a distinct sets seen)"
-    log "child SPIs b: $spis_b0 -> $spis_b1 ($sets_b distinct sets seen)"
-    log "IKE SPIs (charon b): $ike0 -> $ike1"
-    [ -n "$spis_a1" ] && [ "$spis_a0" != "$spis_a1" ] || fail "a's child SPIs did not change"
-    [ -n "$spis_b1" ] && [ "$spis_b0" != "$spis_b1" ] || fail "b's child SPIs did not change"
-    [ -n "$ike1" ] && [ "$ike0" != "$ike1" ] || fail "the IKE SA was not rekeyed"
+    local what changes
+    for what in a b ike; do
+        # When the sampled SPIs changed, in seconds since iperf3 started (samples taken in the
+        # middle of a rekey, with no SPIs, are skipped).
+        changes=$(awk 'NF < 2 { next } { t = $1; $1 = ""; if (seen && $0 != prev) { printf "%s%.1f s", (n++ ? ", " : ""), t; print t >"/dev/stderr" } prev = $0; seen = 1 }
+            END { if (!n) printf "never" }' "$CASE_DIR/spis-$what" 2>>"$CASE_DIR/spi-changes")
+        case $what in
+        ike) log "IKE SPIs (charon b): ${before[ike]} -> ${after[ike]} (changed at $changes)" ;;
+        *) log "child SPIs $what: ${before[$what]} -> ${after[$what]} (changed at $changes)" ;;
+        esac
+    done
+    if [ "$zeros" -gt 0 ]; then
+        # Each empty interval, with the distance to the nearest SPI change (either side, child
+        # or IKE SA), to tell a rekey's gap from a stall elsewhere.
+        local near
+        near=$(iperf_json '"\n".join(str(i["sum"]["start"]) for i in j["intervals"] if i["sum"]["bytes"] == 0)' |
+            awk -v changes="$(tr '\n' ' ' <"$CASE_DIR/spi-changes")" '
+                BEGIN { n = split(changes, c, " ") }
+                { best = ""; for (i = 1; i <= n; i++) { d = $1 - c[i]; a = d < 0 ? -d : d
+                      if (best == "" || a < besta) { best = d; besta = a } }
+                  printf "%s%d-%d s (%s)", (m++ ? ", " : ""), $1, $1 + 1,
+                      best == "" ? "no SPI change seen" : sprintf("%+.1f s from the nearest SPI change", best) }')
+        fail "$zeros 1-second intervals moved no data: $near"
+        log "all intervals (Mbit/s): $(iperf_json '" ".join(str(int(i["sum"]["bits_per_second"] / 1e6)) for i in j["intervals"])')"
+        log "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+    fi
+    [ -n "${after[a]}" ] && [ "${before[a]}" != "${after[a]}" ] || fail "a's child SPIs did not change"
+    [ -n "${after[b]}" ] && [ "${before[b]}" != "${after[b]}" ] || fail "b's child SPIs did not change"
+    [ -n "${after[ike]}" ] && [ "${before[ike]}" != "${after[ike]}" ] || fail "the IKE SA was not rekeyed"
     # Who rekeyed, in charon b's words: requests it parsed came from a, requests it generated
-    # are its own.
+    # are its own; an IKE SA rekey is a CREATE_CHILD_SA without REKEY_SA and TS payloads.
     local child_by_a child_by_b ike_by_a
     child_by_a=$(grep -c 'parsed CREATE_CHILD_SA request .*N(REKEY_SA)' "${EP_LOG[b]}")
     child_by_b=$(grep -c 'generating CREATE_CHILD_SA request .*N(REKEY_SA)' "${EP_LOG[b]}")
@@ -811,8 +861,10 @@ dpd() {
     nft_cut b on || { fail "nft"; return 1; }
     t0=$(now)
     log "b's outer link cut (nftables drop)"
+    DPD_DEAD="" DPD_BACK=""
     if poll "$dead_limit" ep_ike_down a; then
-        log "a dropped the dead peer after $(elapsed "$t0") s"
+        DPD_DEAD=$(elapsed "$t0")
+        log "a dropped the dead peer after $DPD_DEAD s"
         [ "${EP_KIND[a]}" = tunsec ] && grep -Eim1 'dead peer|dpd|not responding' "${EP_LOG[a]}" | while read -r l; do log "tunsec: $l"; done
     else
         fail "a still has the IKE SA $dead_limit s after the link went silent"
@@ -822,7 +874,8 @@ dpd() {
     t0=$(now)
     log "link restored"
     if poll 30 ep_up a && poll 5 ep_up b; then
-        log "re-established $(elapsed "$t0") s after the link returned"
+        DPD_BACK=$(elapsed "$t0")
+        log "re-established $DPD_BACK s after the link returned"
         check_ping a b
         check_ping b a
     else
@@ -837,8 +890,9 @@ case_dpd_restart() {
     ALG_T+=(dpd_interval=2s dpd_failures=3)
     setup_pair tunsec charon
     ep_config a false && ep_config b false || { fail "config"; return 1; }
-    dpd 12
-    SUMMARY+=("$(printf '%-38s see above' "$CASE_NAME")")
+    dpd 12 || return
+    SUMMARY+=("$(printf '%-38s peer dropped %s s after the cut, back %s s after the repair' \
+        "$CASE_NAME" "${DPD_DEAD:-(not)}" "${DPD_BACK:-(not)}")")
 }
 
 # The same with charon as side a (dpd_delay 2 s, retransmits 1 s apart, gives up after 3 s,
@@ -863,6 +917,9 @@ CASES=(charon_charon_baseline
 
 # Main ------------------------------------------------------------------------------------
 
+case ${1:-} in
+-h | --help) sed -n '2,/^# shellcheck disable/{/^# shellcheck/!p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
 TUNSEC=target/release/tunsec
 if [ $# -gt 0 ] && { [ -e "$1" ] || [[ $1 == */* ]]; }; then
     TUNSEC=$1
@@ -882,7 +939,7 @@ done
 [ ${#SELECTED[@]} -gt 0 ] || SELECTED=("${CASES[@]}")
 
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)"; exit 2; }
-for tool in ip iperf3 tshark dumpcap nft jq awk ss timeout pgrep; do
+for tool in ip iperf3 tshark dumpcap nft python3 awk ss timeout; do
     command -v "$tool" >/dev/null || { echo "needs $tool (scripts/install-deps.sh)"; exit 2; }
 done
 if ! msg=$(swan_check); then
