@@ -1,18 +1,38 @@
-//! IKEv2 cryptography: PRFs and prf+ (`prf`), Diffie-Hellman groups (`dh`), the RFC 7296
-//! key schedule (`keys`), the encrypted payload (`sk`), pre-shared-key AUTH and NAT
-//! detection hashes (`auth`). Every secret is zeroized on drop and no Debug output shows one.
+//! IKEv2 cryptography: the PRFs and prf+ (`prf`), the IKE SA's ciphers and integrity
+//! algorithms (`encr`, `integ`), Diffie-Hellman (`dh`), the key schedule of the IKE SA
+//! (`keys`) and of child SAs (`child`), the Encrypted payload (`sk`), shared-key AUTH
+//! (`auth`) and NAT detection hashes (`natd`).
+//!
+//! Everything here is a pure function of its inputs (randomness aside): no I/O, no clock.
+//! Every secret is zeroized on drop and no Debug output shows one. Peer-controlled input
+//! (KE data, SK bodies, AUTH values) yields errors, never panics.
 
 mod auth;
-pub(crate) mod dh;
+mod child;
+mod dh;
+mod encr;
+mod integ;
 mod keys;
+mod natd;
 mod prf;
 mod sk;
 
-pub use auth::{nat_detection_hash, psk_auth, signed_octets, verify_psk_auth};
+#[cfg(test)]
+mod crosscheck;
+#[cfg(test)]
+mod tests;
+
+pub use auth::{psk_auth, signed_octets, verify_psk_auth};
+pub use child::{ChildKeys, child_keymat, child_keymat_len};
 pub use dh::{DhError, DhGroup, DhPrivate};
-pub use keys::{IkeSaKeys, KeyError, SkeyseedInput, child_keymat};
+pub use encr::{
+    ENCR_AES_CBC, ENCR_AES_GCM_8, ENCR_AES_GCM_12, ENCR_AES_GCM_16, ENCR_CHACHA20_POLY1305, IkeEncr,
+};
+pub use integ::IkeInteg;
+pub use keys::{IkeSaKeys, KeyError, SkeyseedInput};
+pub use natd::nat_detection_hash;
 pub use prf::Prf;
-pub use sk::{IkeEncr, IkeInteg, SkCipher, SkError};
+pub use sk::{SkCipher, SkError};
 
 /// `n` random bytes from the operating system (nonces, SPIs).
 pub fn random_bytes(n: usize) -> Vec<u8> {
@@ -22,6 +42,3 @@ pub fn random_bytes(n: usize) -> Vec<u8> {
     while getrandom::fill(&mut out).is_err() {}
     out
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,6 +1,7 @@
-//! The MODP primes of RFC 2409 (groups 1, 2) and RFC 3526 (groups 5, 14-18), as hex.
-//! Each was generated from p = 2^n - 2^(n-64) - 1 + 2^64 * (floor(2^(n-130) pi) + offset) and
-//! checked to be a safe prime; the tests compare the words the RFCs print at each end.
+//! The MODP primes of RFC 2409 (groups 1, 2) and RFC 3526 (groups 5, 14-18), as hex. Each is
+//! p = 2^n - 2^(n-64) - 1 + 2^64 * (floor(2^(n-130) pi) + offset) with the RFC's offset; the
+//! Python cross-check (crosscheck.py) rebuilds every one from pi, and modp.rs's tests check
+//! their shape and that 2 generates the subgroup of order (p-1)/2.
 
 pub(crate) const MODP_768: &str = concat!(
     "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74",
