@@ -21,6 +21,9 @@ pub const NATT_PORT: u16 = 4500;
 const HALF_OPEN_TIMEOUT: Duration = Duration::from_secs(30);
 /// After a failed or dead IKE SA, a non-passive peer is tried again this much later.
 const RETRY_INTERVAL: Duration = Duration::from_secs(5);
+/// Half-open responder SAs beyond which IKE_SA_INIT requests must return a COOKIE first
+/// (RFC 7296 2.6), so a flood of spoofed requests costs no DH work and no state.
+const HALF_OPEN_COOKIE_THRESHOLD: usize = 32;
 
 /// A child SA pair for the dataplane, bound to a policy.
 pub struct ChildInstall {
@@ -70,6 +73,10 @@ pub struct Endpoint {
     /// Per peer: when a non-passive peer may be (re)initiated.
     pub(super) next_attempt: Vec<Option<Instant>>,
     pub(super) actions: Vec<Action>,
+    /// Secret of the stateless COOKIEs, random per daemon start.
+    pub(super) cookie_secret: zeroize::Zeroizing<Vec<u8>>,
+    /// Half-open SAs from which on cookies are demanded.
+    pub(super) cookie_threshold: usize,
 }
 
 impl Endpoint {
@@ -84,6 +91,8 @@ impl Endpoint {
             sas: HashMap::new(),
             next_attempt,
             actions: Vec::new(),
+            cookie_secret: zeroize::Zeroizing::new(super::crypto::random_bytes(32)),
+            cookie_threshold: HALF_OPEN_COOKIE_THRESHOLD,
         }
     }
 

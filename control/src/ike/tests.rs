@@ -448,3 +448,27 @@ fn dpd_declares_a_silent_peer_dead_and_retries() {
     );
     assert_eq!(out2.removes[0], 1);
 }
+
+#[test]
+fn under_load_the_responder_demands_a_cookie_and_keeps_no_state_until_it_comes_back() {
+    let now = Instant::now();
+    let mut eps = pair("", "", now);
+    // Every request counts as "under load".
+    eps[1].cookie_threshold = 0;
+    let mut first_answer = None;
+    let mut n = 0;
+    let out = run(&mut eps, addrs(), now, 3, |i, m| {
+        n += 1;
+        if n == 2 && i == 1 {
+            first_answer = Some(m.clone());
+        }
+        Some(m)
+    });
+    // The first answer is a bare COOKIE notify, the SA comes up on the second try.
+    let first = super::wire::ParsedMessage::parse(&first_answer.unwrap()).unwrap();
+    use super::wire::Payloads;
+    assert!(first.payloads.notifies(super::wire::NotifyType::COOKIE).next().is_some());
+    assert!(first.payloads.sa().is_none());
+    assert_eq!(out.installs[0].len(), 1, "{:?}", out.logs);
+    assert_keys_match(&out.installs[0][0], &out.installs[1][0]);
+}

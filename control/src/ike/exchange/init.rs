@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::super::crypto::{
-    DhGroup as Group, IkeSaKeys, SkCipher, SkeyseedInput, nat_detection_hash, random_bytes,
+    DhGroup as Group, DhPrivate, IkeSaKeys, Prf, SkCipher, SkeyseedInput, nat_detection_hash, random_bytes,
 };
 use super::super::endpoint::{Endpoint, IKE_PORT, NATT_PORT};
 use super::super::proposal::{self, IkeSuite};
@@ -14,6 +14,9 @@ use super::super::wire::{
     ExchangeType, Header, HeaderFlags, IkeSpi, KeyExchange, Message, Notify, NotifyType,
     ParsedMessage, Payload, PayloadType, Payloads,
 };
+
+/// Version byte in front of our COOKIEs (RFC 7296 2.6 suggests one, for secret rotation).
+const COOKIE_VERSION: u8 = 1;
 
 /// Nonce length we send: twice the strongest PRF key we use (RFC 7296 2.10 wants at least
 /// half the PRF key size, and 16 bytes minimum).
@@ -107,20 +110,35 @@ impl Endpoint {
             "{remote_ip} initiating IKE_SA_INIT (peer {})",
             p.name
         ));
-        self.send_init(now, sa, group, None);
+        let Some(dh) = self.generate_dh(group) else {
+            return;
+        };
+        self.send_init(now, sa, dh, random_bytes(NONCE_LEN), None);
     }
 
-    /// Builds and sends our IKE_SA_INIT request for `sa` with a KE for `group`.
-    fn send_init(&mut self, now: Instant, mut sa: IkeSa, group: Group, cookie: Option<Vec<u8>>) {
-        let profile = self.peer(sa.peer).profile.clone();
-        let dh = match group.generate() {
-            Ok(dh) => dh,
+    fn generate_dh(&mut self, group: Group) -> Option<DhPrivate> {
+        match group.generate() {
+            Ok(dh) => Some(dh),
             Err(e) => {
                 self.log_error(format!("DH {} key generation failed: {e}", group.name()));
-                return;
+                None
             }
-        };
-        let nonce = random_bytes(NONCE_LEN);
+        }
+    }
+
+    /// Builds and sends our IKE_SA_INIT request for `sa` with the KE of `dh`. A retry after
+    /// a COOKIE passes the same `dh` and `nonce` back in: RFC 7296 2.6 wants every payload
+    /// but the COOKIE unchanged, and a responder may bind its cookie to Ni.
+    fn send_init(
+        &mut self,
+        now: Instant,
+        mut sa: IkeSa,
+        dh: DhPrivate,
+        nonce: Vec<u8>,
+        cookie: Option<Vec<u8>>,
+    ) {
+        let profile = self.peer(sa.peer).profile.clone();
+        let group = dh.group();
         let mut payloads = Vec::new();
         if let Some(c) = &cookie {
             payloads.push(Payload::Notify(Notify::status(
@@ -195,6 +213,9 @@ impl Endpoint {
             if let Some(answer) = sa.init_response.clone() {
                 self.send(local, remote, answer);
             }
+            return;
+        }
+        if !self.cookie_ok(local, remote, parsed) {
             return;
         }
         let Some(peer) = self.cfg.peer_for(remote.ip()) else {
@@ -353,6 +374,40 @@ impl Endpoint {
         self.send(local, remote, response);
     }
 
+    /// RFC 7296 2.6: under load (many half-open SAs), a request must carry the COOKIE we
+    /// computed from its nonce, address and SPI; without it we answer with the COOKIE and
+    /// keep no state. Cookie = version || HMAC-SHA-256(secret, Ni | IPi | SPIi).
+    fn cookie_ok(&mut self, local: SocketAddr, remote: SocketAddr, parsed: &ParsedMessage) -> bool {
+        let half_open = self
+            .sas
+            .values()
+            .filter(|sa| matches!(sa.state, IkeState::InitAnswered))
+            .count();
+        if half_open < self.cookie_threshold {
+            return true;
+        }
+        let Some(ni) = parsed.payloads.nonce() else {
+            return true;
+        };
+        let ip = match remote.ip() {
+            std::net::IpAddr::V4(a) => a.octets().to_vec(),
+            std::net::IpAddr::V6(a) => a.octets().to_vec(),
+        };
+        let mac = Prf::HmacSha256.compute(&self.cookie_secret, &[ni, &ip, &parsed.header.spi_i.0]);
+        let mut expected = vec![COOKIE_VERSION];
+        expected.extend_from_slice(&mac);
+        let offered = parsed
+            .payloads
+            .notifies(NotifyType::COOKIE)
+            .next()
+            .map(|n| n.data.as_slice());
+        if offered.is_some_and(|c| bool::from(subtle::ConstantTimeEq::ct_eq(c, &expected[..]))) {
+            return true;
+        }
+        self.send_init_error(local, remote, parsed.header.spi_i, NotifyType::COOKIE, expected);
+        false
+    }
+
     fn send_init_error(
         &mut self,
         local: SocketAddr,
@@ -408,8 +463,7 @@ impl Endpoint {
         if let Some(c) = payloads.notifies(NotifyType::COOKIE).next() {
             let c = c.data.clone();
             if cookie.as_ref() != Some(&c) {
-                let group = dh.group();
-                self.send_init(now, sa, group, Some(c));
+                self.send_init(now, sa, dh, ni, Some(c));
             }
             return;
         }
@@ -426,7 +480,10 @@ impl Endpoint {
                         remote.ip(),
                         g.name()
                     ));
-                    self.send_init(now, sa, g, cookie);
+                    match self.generate_dh(g) {
+                        Some(dh) => self.send_init(now, sa, dh, ni, cookie),
+                        None => self.kill_removed(now, sa),
+                    }
                 }
                 _ => {
                     self.log_error(format!(
