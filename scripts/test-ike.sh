@@ -471,12 +471,55 @@ case_dpd_restart() {
     fi
 }
 
+# IKE fragmentation (RFC 7383): both ends limited to 576-byte datagrams, and a child rekey
+# with PFS modp4096 (a 512-byte KE each way) that no longer fits one. tshark must see SKF
+# fragments from both sides, none over 576 bytes, and charon must reassemble ours.
+case_fragmented_pfs_rekey() {
+    topology_pair
+    in_ns b ip addr add 10.201.2.1/32 dev lo
+    tunsec_config "$WORK/a.toml" "$WORK/a.sock" 10.201.1.1/24 10.201.1.0/24 10.201.2.0/24 \
+        192.0.2.1 192.0.2.2 192.0.2.2 false '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' modp4096 \
+        '' 'lifetime = "15s"'
+    sed -i 's/^workers = 2$/workers = 2\nike-fragment-size = 576/' "$WORK/a.toml"
+    charon_config "$WORK/swan-b" 192.0.2.2 192.0.2.1 10.201.2.0/24 10.201.1.0/24 \
+        aes128-sha256-ecp256 aes128gcm16-modp4096 192.0.2.1 192.0.2.1 'rekey_time = 5m'
+    sed -i 's/^    port_nat_t = 4500$/    port_nat_t = 4500\n    fragment_size = 576/' "$WORK/swan-b/strongswan.conf"
+    swan_start b "$WORK/swan-b" || { fail "charon did not start"; return 1; }
+    capture b v-b-a "$WORK/wire.pcap"
+    start_tunsec a "$WORK/a.toml" || return 1
+    wait_for 15 peer_established "$WORK/a.sock" || { fail "no SA"; tail "$WORK/tunsec-a.log"; return 1; }
+    local before
+    before=$(child_spis "$WORK/a.sock")
+    if wait_for 30 sh -c "[ \"\$('$TUNSEC' print installed-sa -s '$WORK/a.sock' | grep -o 'spi=0x[0-9A-F]*' | sort | tr '\n' ' ')\" != '$before' ]"; then
+        log "child SA rekeyed with PFS modp4096"
+    else
+        fail "no child rekey within 30 s"
+    fi
+    wait_for 5 swan_child_installed "$WORK/swan-b"
+    check_ping a 10.201.1.1 10.201.2.1
+    stop_capture
+    local ours theirs big
+    ours=$(tshark -r "$WORK/wire.pcap" -Y "isakmp.frag.number && ip.src == 192.0.2.1" 2>/dev/null | wc -l)
+    theirs=$(tshark -r "$WORK/wire.pcap" -Y "isakmp.frag.number && ip.src == 192.0.2.2" 2>/dev/null | wc -l)
+    big=$(tshark -r "$WORK/wire.pcap" -Y "isakmp.frag.number && ip.len > 576" 2>/dev/null | wc -l)
+    log "tshark: $ours IKE fragments from tunsec, $theirs from charon, $big over 576 bytes"
+    [ "$ours" -ge 2 ] || fail "tunsec sent no IKE fragments"
+    [ "$theirs" -ge 2 ] || fail "charon sent no IKE fragments"
+    [ "$big" = 0 ] || fail "$big fragments exceed ike-fragment-size"
+    if grep -q 'reassembled fragmented IKE message' "$WORK/swan-b/charon.log"; then
+        grep -m1 'reassembled fragmented IKE message' "$WORK/swan-b/charon.log" | sed 's/^/   charon: /'
+    else
+        fail "charon never reassembled our fragments"
+    fi
+    SUMMARY+=("$CASE_NAME: $ours fragments sent, $theirs received, PFS rekey done")
+}
+
 CASES=(psk_gcm_ecp256_tunsec_init psk_gcm_ecp256_charon_init
        psk_cbc_sha256_modp2048_tunsec_init psk_cbc_sha256_modp2048_charon_init
        psk_gcm256_x25519_pfs_tunsec_init psk_gcm256_x25519_pfs_charon_init
        psk_chacha_ecp384_tunsec_init
        natt_tunsec_behind_nat natt_charon_behind_nat proposal_mismatch tunsec_tunsec
-       charon_charon_baseline rekey_under_load dpd_restart)
+       charon_charon_baseline rekey_under_load dpd_restart fragmented_pfs_rekey)
 
 for c in "${CASES[@]}"; do
     if [ ${#ONLY[@]} -gt 0 ] && [[ ! " ${ONLY[*]} " =~ " $c " ]]; then continue; fi

@@ -10,7 +10,12 @@ use toml::Table;
 use super::error::ConfigIssue;
 use super::reader::{Reader, keyword_enum, quote, show};
 
-pub(crate) const DAEMON_KEYS: &[&str] = &["control-socket", "log-level", "workers"];
+pub(crate) const DAEMON_KEYS: &[&str] = &[
+    "control-socket",
+    "ike-fragment-size",
+    "log-level",
+    "workers",
+];
 pub(crate) const INTERFACE_KEYS: &[&str] = &["address", "mtu", "name", "routes"];
 
 /// Where `tunsec` listens for `tunsec` commands unless `control-socket` says otherwise.
@@ -48,7 +53,15 @@ pub struct Daemon {
     /// The Unix socket `tunsec` commands talk to the daemon through.
     pub control_socket: PathBuf,
     pub log_level: LogLevel,
+    /// Largest IP datagram an IKE message goes out in once the peer agreed to IKE
+    /// fragmentation (RFC 7383); larger messages are sent as fragments.
+    pub ike_fragment_size: u16,
 }
+
+/// `ike-fragment-size` default: strongSwan's, and the IPv6 minimum MTU.
+pub const DEFAULT_IKE_FRAGMENT_SIZE: u16 = 1280;
+/// RFC 7383 2.5.1: IPv4 hosts must take 576-byte datagrams.
+pub const MIN_IKE_FRAGMENT_SIZE: u16 = 576;
 
 impl Default for Daemon {
     fn default() -> Self {
@@ -56,6 +69,7 @@ impl Default for Daemon {
             workers: Workers::Auto,
             control_socket: PathBuf::from(DEFAULT_CONTROL_SOCKET),
             log_level: LogLevel::Info,
+            ike_fragment_size: DEFAULT_IKE_FRAGMENT_SIZE,
         }
     }
 }
@@ -119,6 +133,9 @@ pub(crate) fn read_daemon(table: Option<&Table>, issues: &mut Vec<ConfigIssue>) 
     }
     if let Some(level) = r.keyword("log-level") {
         daemon.log_level = level;
+    }
+    if let Some(size) = r.integer("ike-fragment-size", MIN_IKE_FRAGMENT_SIZE.into(), 65535) {
+        daemon.ike_fragment_size = u16::try_from(size).unwrap_or(DEFAULT_IKE_FRAGMENT_SIZE);
     }
     daemon
 }

@@ -77,6 +77,9 @@ pub struct Endpoint {
     pub(super) cookie_secret: zeroize::Zeroizing<Vec<u8>>,
     /// Half-open SAs from which on cookies are demanded.
     pub(super) cookie_threshold: usize,
+    /// IP datagram size above which protected messages are fragmented (RFC 7383), when
+    /// the peer supports it.
+    pub(super) fragment_datagram_len: usize,
 }
 
 impl Endpoint {
@@ -86,6 +89,7 @@ impl Endpoint {
             .iter()
             .map(|p| (!p.passive && !p.policies.is_empty()).then_some(now))
             .collect();
+        let fragment_datagram_len = usize::from(cfg.fragment_size);
         Endpoint {
             cfg,
             sas: HashMap::new(),
@@ -93,6 +97,7 @@ impl Endpoint {
             actions: Vec::new(),
             cookie_secret: zeroize::Zeroizing::new(super::crypto::random_bytes(32)),
             cookie_threshold: HALF_OPEN_COOKIE_THRESHOLD,
+            fragment_datagram_len,
         }
     }
 
@@ -153,7 +158,12 @@ impl Endpoint {
                 return;
             }
             let payloads = match sa.unprotect(bytes, &parsed) {
-                Ok(p) => p,
+                Ok(Some(p)) => p,
+                Ok(None) => {
+                    // An authentic fragment: the peer is alive, the message not yet whole.
+                    sa.last_received = now;
+                    return;
+                }
                 Err(e) => {
                     let ip = remote.ip();
                     self.log(format!("{ip}: dropped response {}: {e}", h.message_id));
@@ -170,12 +180,20 @@ impl Endpoint {
             self.kick(now, ours);
         } else {
             if h.message_id.wrapping_add(1) == sa.expected_request_id {
+                // A repeated request: answer again, but for a fragmented one only on its
+                // first fragment, so one retransmission gets one answer (RFC 7383 2.6.1).
+                let first_fragment = parsed
+                    .encrypted
+                    .as_ref()
+                    .and_then(|e| e.fragment)
+                    .is_none_or(|f| f.number == 1);
                 if let Some((id, answer)) = &sa.last_response
                     && *id == h.message_id
+                    && first_fragment
                 {
                     let answer = answer.clone();
                     let (l, r) = (sa.local, remote);
-                    self.send(l, r, answer);
+                    self.send_all(l, r, answer);
                 }
                 return;
             }
@@ -183,7 +201,11 @@ impl Endpoint {
                 return;
             }
             let payloads = match sa.unprotect(bytes, &parsed) {
-                Ok(p) => p,
+                Ok(Some(p)) => p,
+                Ok(None) => {
+                    sa.last_received = now;
+                    return;
+                }
                 Err(e) => {
                     let ip = remote.ip();
                     self.log(format!("{ip}: dropped request {}: {e}", h.message_id));
@@ -217,6 +239,18 @@ impl Endpoint {
         });
     }
 
+    /// Sends a message given as datagrams: itself, or its fragments in order.
+    pub(super) fn send_all(
+        &mut self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        datagrams: Vec<Vec<u8>>,
+    ) {
+        for message in datagrams {
+            self.send(local, remote, message);
+        }
+    }
+
     /// Sends an answer to the peer's request `message_id` and keeps it for repeats.
     pub(super) fn answer(
         &mut self,
@@ -225,14 +259,15 @@ impl Endpoint {
         message_id: u32,
         payloads: &[super::wire::Payload],
     ) {
+        let max_datagram = self.fragment_datagram_len;
         let Some(sa) = self.sas.get_mut(&spi) else {
             return;
         };
-        match sa.protect(exchange, true, message_id, payloads) {
+        match sa.protect(exchange, true, message_id, payloads, max_datagram) {
             Ok(m) => {
                 sa.last_response = Some((message_id, m.clone()));
                 let (l, r) = (sa.local, sa.remote);
-                self.send(l, r, m);
+                self.send_all(l, r, m);
             }
             Err(e) => self.log_error(format!("cannot protect answer: {e}")),
         }
@@ -251,11 +286,12 @@ impl Endpoint {
             .sas
             .get(&spi)
             .map(|sa| self.cfg.peers[sa.peer].profile.dpd_interval);
+        let max_datagram = self.fragment_datagram_len;
         let Some(sa) = self.sas.get_mut(&spi) else {
             return;
         };
         let id = sa.next_request_id;
-        match sa.protect(exchange, false, id, payloads) {
+        match sa.protect(exchange, false, id, payloads, max_datagram) {
             Ok(m) => {
                 sa.next_request_id = id.wrapping_add(1);
                 let is_dpd = matches!(kind, RequestKind::Dpd);
@@ -268,7 +304,7 @@ impl Endpoint {
                 };
                 sa.in_flight = Some(InFlight {
                     message_id: id,
-                    datagram: m.clone(),
+                    datagrams: m.clone(),
                     kind,
                     sent: 1,
                     next_retransmit: now + fixed_interval.unwrap_or(RETRANSMIT_TIMEOUTS[0]),
@@ -276,7 +312,7 @@ impl Endpoint {
                     max_sends,
                 });
                 let (l, r) = (sa.local, sa.remote);
-                self.send(l, r, m);
+                self.send_all(l, r, m);
             }
             Err(e) => self.log_error(format!("cannot protect request: {e}")),
         }
@@ -451,8 +487,8 @@ impl Endpoint {
                 .unwrap_or(RETRANSMIT_TIMEOUTS[f.sent.min(RETRANSMIT_TIMEOUTS.len() - 1)]);
             f.sent += 1;
             f.next_retransmit = now + wait;
-            let (l, r, m) = (sa.local, sa.remote, f.datagram.clone());
-            self.send(l, r, m);
+            let (l, r, m) = (sa.local, sa.remote, f.datagrams.clone());
+            self.send_all(l, r, m);
             return;
         }
         if !sa.is_established() {

@@ -7,6 +7,7 @@
 pub mod crypto;
 pub mod endpoint;
 mod exchange;
+pub mod fragment;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod peers;

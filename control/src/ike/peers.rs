@@ -41,16 +41,31 @@ pub struct IkePolicy {
 }
 
 /// Everything IKE needs from a configuration.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct IkeConfig {
     pub peers: Vec<IkePeer>,
     pub policies: Vec<IkePolicy>,
+    /// `[daemon] ike-fragment-size`.
+    pub fragment_size: u16,
+}
+
+impl Default for IkeConfig {
+    fn default() -> Self {
+        IkeConfig {
+            peers: Vec::new(),
+            policies: Vec::new(),
+            fragment_size: crate::config::DEFAULT_IKE_FRAGMENT_SIZE,
+        }
+    }
 }
 
 /// Why a peer is left out (logged at start-up).
 pub fn ike_config(cfg: &Config) -> (IkeConfig, Vec<String>) {
     let mut warnings = Vec::new();
-    let mut out = IkeConfig::default();
+    let mut out = IkeConfig {
+        fragment_size: cfg.daemon.ike_fragment_size,
+        ..IkeConfig::default()
+    };
     let policies = cfg.policies();
     for p in cfg.peer.iter().filter(|p| !p.disabled) {
         if !p.exchange_mode.is_ikev2() {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 use super::crypto::{DhPrivate, IkeSaKeys, SkCipher};
+use super::fragment::{self, FragmentError, Reassembly};
 use super::proposal::{ChildSuite, IkeSuite};
 use super::wire::{
     self, ExchangeType, Header, HeaderFlags, IkeSpi, Payload, PayloadType, TrafficSelector,
@@ -129,7 +130,8 @@ pub enum RequestKind {
 /// A request waiting for its answer.
 pub struct InFlight {
     pub message_id: u32,
-    pub datagram: Vec<u8>,
+    /// The request as sent: one message, or its fragments (RFC 7383), all resent together.
+    pub datagrams: Vec<Vec<u8>>,
     pub kind: RequestKind,
     pub sent: usize,
     pub next_retransmit: Instant,
@@ -173,13 +175,17 @@ pub struct IkeSa {
     pub next_request_id: u32,
     pub expected_request_id: u32,
     /// The answer to the peer's last request, resent when the request is repeated.
-    pub last_response: Option<(u32, Vec<u8>)>,
+    pub last_response: Option<(u32, Vec<Vec<u8>>)>,
     pub in_flight: Option<InFlight>,
     pub queue: VecDeque<Queued>,
     /// When this IKE SA should be rekeyed (profile lifetime, minus a margin).
     pub rekey_at: Option<Instant>,
     /// IKE_SA_INIT response sent as responder, for repeated requests.
     pub init_response: Option<Vec<u8>>,
+    /// Both sides sent IKEV2_FRAGMENTATION_SUPPORTED (RFC 7383 2.3).
+    pub fragmentation: bool,
+    /// A fragmented message of the peer's, being put together.
+    pub reassembly: Option<Reassembly>,
 }
 
 /// Why an incoming protected message was refused.
@@ -193,6 +199,8 @@ pub enum ProtectError {
     Crypto(String),
     #[error("invalid inner payloads: {0}")]
     Syntax(String),
+    #[error("fragment refused: {0}")]
+    Fragment(#[from] FragmentError),
 }
 
 impl IkeSa {
@@ -226,6 +234,8 @@ impl IkeSa {
             queue: VecDeque::new(),
             rekey_at: None,
             init_response: None,
+            fragmentation: false,
+            reassembly: None,
         }
     }
 
@@ -261,34 +271,45 @@ impl IkeSa {
         )
     }
 
-    /// Encrypts `payloads` into a complete message (RFC 7296 3.14).
+    /// Encrypts `payloads` into the datagrams to send (RFC 7296 3.14): one SK message, or,
+    /// when fragmentation is agreed and the message would not fit an IP datagram of
+    /// `max_datagram` bytes, SKF fragments that each do (RFC 7383 2.5).
     pub fn protect(
         &mut self,
         exchange: ExchangeType,
         response: bool,
         message_id: u32,
         payloads: &[Payload],
-    ) -> Result<Vec<u8>, ProtectError> {
+        max_datagram: usize,
+    ) -> Result<Vec<Vec<u8>>, ProtectError> {
         let header = self.header(exchange, response, message_id);
+        let (local, remote, fragmentation) = (self.local, self.remote, self.fragmentation);
         let keyed = self.keyed.as_mut().ok_or(ProtectError::NotKeyed)?;
         let (first, inner) = wire::encode_chain(payloads);
         let inner = Zeroizing::new(inner);
-        let body_len = keyed.out.body_len(inner.len());
-        let mut message = wire::encrypted_frame(&header, first, body_len);
-        let body = keyed
-            .out
-            .seal(&message, &inner)
-            .map_err(|e| ProtectError::Crypto(e.to_string()))?;
-        message.extend_from_slice(&body);
-        Ok(message)
+        let capacity = fragment::fragment_capacity(&keyed.out, local, remote, max_datagram);
+        if !fragmentation || inner.len() <= capacity {
+            let body_len = keyed.out.body_len(inner.len());
+            let frame = wire::encrypted_frame(&header, first, body_len);
+            return Ok(vec![seal_after(&mut keyed.out, frame, &inner)?]);
+        }
+        fragment::split(&inner, first, capacity)
+            .into_iter()
+            .map(|(number, next, chunk)| {
+                let body_len = keyed.out.body_len(chunk.len());
+                let frame = wire::encrypted_fragment_frame(&header, next, number, body_len);
+                seal_after(&mut keyed.out, frame, chunk)
+            })
+            .collect()
     }
 
-    /// Decrypts and parses the payloads of a received protected message.
+    /// Decrypts and parses the payloads of a received protected message. A fragment
+    /// (SKF) is checked and kept; `Ok(None)` until the last one of its message is in.
     pub fn unprotect(
-        &self,
+        &mut self,
         message: &[u8],
         parsed: &wire::ParsedMessage,
-    ) -> Result<Vec<Payload>, ProtectError> {
+    ) -> Result<Option<Vec<Payload>>, ProtectError> {
         let keyed = self.keyed.as_ref().ok_or(ProtectError::NotKeyed)?;
         let sk = parsed
             .encrypted
@@ -298,7 +319,29 @@ impl IkeSa {
             .inp
             .open(sk.aad(message), sk.body(message))
             .map_err(|e| ProtectError::Crypto(e.to_string()))?;
-        wire::parse_chain(sk.first_inner(), &plain).map_err(|e| ProtectError::Syntax(e.to_string()))
+        let Some(number) = sk.fragment else {
+            return parse_inner(sk.first_inner(), &plain).map(Some);
+        };
+        // RFC 7383 2.6: fragments are authenticated one by one (done above), kept per
+        // message, and a larger Total Fragments means the sender started over.
+        let (id, response) = (parsed.header.message_id, parsed.header.flags.response);
+        let stale = match &self.reassembly {
+            Some(r) => r.message_id != id || r.response != response || r.total() < number.total,
+            None => true,
+        };
+        if stale {
+            self.reassembly = Some(Reassembly::new(id, response, number.total)?);
+        }
+        let Some(r) = self.reassembly.as_mut() else {
+            return Ok(None);
+        };
+        match r.add(number, sk.first_inner(), plain)? {
+            None => Ok(None),
+            Some((first, whole)) => {
+                self.reassembly = None;
+                parse_inner(first, &whole).map(Some)
+            }
+        }
     }
 
     /// The child keyed for `policy_index`, if any.
@@ -325,4 +368,21 @@ impl IkeSa {
                 |q| matches!(q, Queued::CreateChild { policy_index: p, .. } if *p == policy_index),
             )
     }
+}
+
+/// `frame` followed by `plain` sealed under `cipher`: one complete message.
+fn seal_after(
+    cipher: &mut SkCipher,
+    mut frame: Vec<u8>,
+    plain: &[u8],
+) -> Result<Vec<u8>, ProtectError> {
+    let body = cipher
+        .seal(&frame, plain)
+        .map_err(|e| ProtectError::Crypto(e.to_string()))?;
+    frame.extend_from_slice(&body);
+    Ok(frame)
+}
+
+fn parse_inner(first: PayloadType, plain: &[u8]) -> Result<Vec<Payload>, ProtectError> {
+    wire::parse_chain(first, plain).map_err(|e| ProtectError::Syntax(e.to_string()))
 }

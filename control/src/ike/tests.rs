@@ -153,6 +153,29 @@ fn pair(extra_profile: &str, extra_proposal: &str, now: Instant) -> [Endpoint; 2
     ]
 }
 
+/// As [`pair`], with the profile's `dh-group` line and the proposal's `enc-algorithms` and
+/// `pfs-group` lines replaced (TOML refuses a key given twice, so they cannot be appended).
+fn pair_with(profile: &str, proposal: &str, now: Instant) -> [Endpoint; 2] {
+    let text = |me, peer, lan_me, lan_peer, passive| {
+        side(me, peer, lan_me, lan_peer, passive, "", "")
+            .replace("dh-group = [\"ecp256\"]", profile)
+            .replace(
+                "enc-algorithms = [\"aes-128-gcm\"]\npfs-group = \"none\"",
+                proposal,
+            )
+    };
+    [
+        endpoint(
+            &text("192.0.2.1", "192.0.2.2", "10.201.1", "10.201.2", false),
+            now,
+        ),
+        endpoint(
+            &text("192.0.2.2", "192.0.2.1", "10.201.2", "10.201.1", true),
+            now,
+        ),
+    ]
+}
+
 fn assert_keys_match(a: &ChildInstall, b: &ChildInstall) {
     assert_eq!(a.outbound.spi, b.inbound.spi);
     assert_eq!(a.inbound.spi, b.outbound.spi);
@@ -192,36 +215,7 @@ fn every_group_and_cbc_with_pfs() {
         let proposal = format!(
             "enc-algorithms = [\"{enc}\"]\nauth-algorithms = [\"sha256\"]\npfs-group = \"{pfs}\""
         );
-        // Later keys in a TOML table win? No: duplicates are errors, so build the whole text.
-        let a = side(
-            "192.0.2.1",
-            "192.0.2.2",
-            "10.201.1",
-            "10.201.2",
-            false,
-            "",
-            "",
-        )
-        .replace("dh-group = [\"ecp256\"]", &profile)
-        .replace(
-            "enc-algorithms = [\"aes-128-gcm\"]\npfs-group = \"none\"",
-            &proposal,
-        );
-        let b = side(
-            "192.0.2.2",
-            "192.0.2.1",
-            "10.201.2",
-            "10.201.1",
-            true,
-            "",
-            "",
-        )
-        .replace("dh-group = [\"ecp256\"]", &profile)
-        .replace(
-            "enc-algorithms = [\"aes-128-gcm\"]\npfs-group = \"none\"",
-            &proposal,
-        );
-        let mut eps = [endpoint(&a, now), endpoint(&b, now)];
+        let mut eps = pair_with(&profile, &proposal, now);
         let out = run(&mut eps, addrs(), now, 3, |_, m| Some(m));
         assert_eq!(out.installs[0].len(), 1, "{group} {enc}: {:?}", out.logs);
         assert_keys_match(&out.installs[0][0], &out.installs[1][0]);
@@ -467,8 +461,71 @@ fn under_load_the_responder_demands_a_cookie_and_keeps_no_state_until_it_comes_b
     // The first answer is a bare COOKIE notify, the SA comes up on the second try.
     let first = super::wire::ParsedMessage::parse(&first_answer.unwrap()).unwrap();
     use super::wire::Payloads;
-    assert!(first.payloads.notifies(super::wire::NotifyType::COOKIE).next().is_some());
+    assert!(
+        first
+            .payloads
+            .notifies(super::wire::NotifyType::COOKIE)
+            .next()
+            .is_some()
+    );
     assert!(first.payloads.sa().is_none());
     assert_eq!(out.installs[0].len(), 1, "{:?}", out.logs);
     assert_keys_match(&out.installs[0][0], &out.installs[1][0]);
+}
+
+/// The IKE header's next-payload byte: SKF (53) marks an RFC 7383 fragment.
+fn is_fragment(m: &[u8]) -> bool {
+    m.get(16) == Some(&53)
+}
+
+#[test]
+fn large_messages_travel_as_fragments_that_each_fit_and_survive_loss_and_tampering() {
+    for enc in ["aes-128-gcm", "aes-256-cbc"] {
+        let now = Instant::now();
+        let proposal = format!(
+            "enc-algorithms = [\"{enc}\"]\nauth-algorithms = [\"sha256\"]\nlifetime = \"30s\""
+        );
+        let mut eps = pair_with("dh-group = [\"ecp256\"]", &proposal, now);
+        for ep in &mut eps {
+            ep.fragment_datagram_len = 160;
+        }
+        let (mut fragments, mut dropped, mut tampered) = (0, false, false);
+        let mut largest = 0;
+        let out = run(&mut eps, addrs(), now, 40, |_, mut m| {
+            // IKE_SA_INIT (exchange type 34) is never fragmented.
+            if m[18] != 34 {
+                largest = largest.max(m.len());
+            }
+            if !is_fragment(&m) {
+                return Some(m);
+            }
+            fragments += 1;
+            // The first IKE_AUTH request's second fragment is lost, the third altered.
+            let number = u16::from_be_bytes([m[32], m[33]]);
+            if !dropped && number == 2 {
+                dropped = true;
+                return None;
+            }
+            if !tampered && number == 3 {
+                tampered = true;
+                let last = m.len() - 1;
+                m[last] ^= 1;
+            }
+            Some(m)
+        });
+        assert!(fragments >= 4, "{enc}: only {fragments} fragments");
+        assert!(dropped && tampered, "{enc}: no third fragment to alter");
+        // 160-byte IP datagrams: 20 bytes of IPv4 and 8 of UDP leave 132 for IKE.
+        assert!(largest <= 132, "{enc}: a {largest}-byte message");
+        assert_eq!(out.installs[0].len(), 1, "{enc}: {:?}", out.logs);
+        assert_keys_match(&out.installs[0][0], &out.installs[1][0]);
+        assert!(
+            out.logs
+                .iter()
+                .flatten()
+                .any(|l| l.contains("integrity check failed")),
+            "{enc}: {:?}",
+            out.logs
+        );
+    }
 }

@@ -885,6 +885,8 @@ impl Endpoint {
         new.spi_r = spi_r;
         new.nat_local = sa.nat_local;
         new.nat_remote = sa.nat_remote;
+        // RFC 7383 2.3: a rekeyed IKE SA keeps the fragmentation support agreed before.
+        new.fragmentation = sa.fragmentation;
         new.keyed = Some(new_keyed);
         new.children = std::mem::take(&mut sa.children);
         new.remote_id = sa.remote_id.clone();

@@ -95,15 +95,22 @@ impl Endpoint {
 
     /// A Delete for the IKE SA sent once, without waiting (shutdown, kill-connections).
     pub(crate) fn send_delete_ike_now(&mut self, spi: IkeSpi) {
+        let max_datagram = self.fragment_datagram_len;
         let Some(sa) = self.sas.get_mut(&spi) else {
             return;
         };
         let id = sa.next_request_id;
         let payloads = [Payload::Delete(Delete::ike())];
-        if let Ok(m) = sa.protect(ExchangeType::INFORMATIONAL, false, id, &payloads) {
+        if let Ok(m) = sa.protect(
+            ExchangeType::INFORMATIONAL,
+            false,
+            id,
+            &payloads,
+            max_datagram,
+        ) {
             sa.next_request_id = id.wrapping_add(1);
             let (l, r) = (sa.local, sa.remote);
-            self.send(l, r, m);
+            self.send_all(l, r, m);
         }
     }
 

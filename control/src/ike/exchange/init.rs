@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::super::crypto::{
-    DhGroup as Group, DhPrivate, IkeSaKeys, Prf, SkCipher, SkeyseedInput, nat_detection_hash, random_bytes,
+    DhGroup as Group, DhPrivate, IkeSaKeys, Prf, SkCipher, SkeyseedInput, nat_detection_hash,
+    random_bytes,
 };
 use super::super::endpoint::{Endpoint, IKE_PORT, NATT_PORT};
 use super::super::proposal::{self, IkeSuite};
@@ -51,6 +52,21 @@ fn nat_notifies(spi_i: IkeSpi, spi_r: IkeSpi, src: SocketAddr, dst: SocketAddr) 
 /// (NAT in front of us, NAT in front of the peer), from the peer's NAT_DETECTION notifies:
 /// its SOURCE hash must match where the message came from, its DESTINATION hash where it
 /// went to. Without the notifies the peer does not do NAT-T: no NAT assumed.
+/// RFC 7383 2.3: we always offer fragmentation; it is on when the peer offers it too.
+fn fragmentation_supported() -> Payload {
+    Payload::Notify(Notify::status(
+        NotifyType::IKEV2_FRAGMENTATION_SUPPORTED,
+        Vec::new(),
+    ))
+}
+
+fn offers_fragmentation(payloads: &[Payload]) -> bool {
+    payloads
+        .notifies(NotifyType::IKEV2_FRAGMENTATION_SUPPORTED)
+        .next()
+        .is_some()
+}
+
 fn detect_nat(
     payloads: &[Payload],
     spi_i: IkeSpi,
@@ -152,6 +168,7 @@ impl Endpoint {
             data: dh.public_key().to_vec(),
         }));
         payloads.push(Payload::Nonce(nonce.clone()));
+        payloads.push(fragmentation_supported());
         if profile.nat_traversal {
             payloads.extend(nat_notifies(
                 sa.spi_i,
@@ -176,7 +193,7 @@ impl Endpoint {
         sa.next_request_id = 1;
         sa.in_flight = Some(InFlight {
             message_id: 0,
-            datagram: request.clone(),
+            datagrams: vec![request.clone()],
             kind: RequestKind::Dpd,
             sent: 1,
             next_retransmit: now + RETRANSMIT_TIMEOUTS[0],
@@ -332,6 +349,10 @@ impl Endpoint {
         if nat_t {
             out.extend(nat_notifies(h.spi_i, spi_r, local, remote));
         }
+        sa.fragmentation = offers_fragmentation(payloads);
+        if sa.fragmentation {
+            out.push(fragmentation_supported());
+        }
         let header = Header::new(
             h.spi_i,
             spi_r,
@@ -404,7 +425,13 @@ impl Endpoint {
         if offered.is_some_and(|c| bool::from(subtle::ConstantTimeEq::ct_eq(c, &expected[..]))) {
             return true;
         }
-        self.send_init_error(local, remote, parsed.header.spi_i, NotifyType::COOKIE, expected);
+        self.send_init_error(
+            local,
+            remote,
+            parsed.header.spi_i,
+            NotifyType::COOKIE,
+            expected,
+        );
         false
     }
 
@@ -544,6 +571,7 @@ impl Endpoint {
             }
         };
         sa.spi_r = parsed.header.spi_r;
+        sa.fragmentation = offers_fragmentation(payloads);
         if profile.nat_traversal {
             let (nat_local, nat_remote) = detect_nat(payloads, sa.spi_i, sa.spi_r, local, remote);
             sa.nat_local = nat_local;
