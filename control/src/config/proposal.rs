@@ -16,6 +16,7 @@ pub(crate) const PROPOSAL_KEYS: &[&str] = &[
     "comment",
     "disabled",
     "enc-algorithms",
+    "lifebytes",
     "lifetime",
     "name",
     "pfs-group",
@@ -110,6 +111,8 @@ pub struct Proposal {
     pub auth_algorithms: Vec<AuthAlgorithm>,
     pub enc_algorithms: Vec<EncAlgorithm>,
     pub lifetime: Duration,
+    /// tunsec: bytes a child SA may carry (0: no limit); rekeyed, like `lifetime`, before.
+    pub lifebytes: u64,
     /// `None` is the manual's `none`: no PFS.
     pub pfs_group: Option<DhGroup>,
     pub disabled: bool,
@@ -128,6 +131,7 @@ impl Proposal {
                 EncAlgorithm::AesCbc(KeyBits::K128),
             ],
             lifetime: Duration::from_secs(30 * 60),
+            lifebytes: 0,
             pfs_group: Some(DhGroup::Modp1024),
             disabled: false,
             comment: String::new(),
@@ -187,6 +191,9 @@ pub(crate) fn read_proposal(
     }
     if let Some(v) = r.time("lifetime") {
         p.lifetime = v;
+    }
+    if let Some(v) = r.integer("lifebytes", 0, i64::MAX) {
+        p.lifebytes = u64::try_from(v).unwrap_or(0);
     }
     let accepted = format!(
         "none, or one of {}",

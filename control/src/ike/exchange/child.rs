@@ -29,21 +29,19 @@ fn random_u64() -> u64 {
     u64::from_le_bytes(b)
 }
 
-/// Lifetimes of a new child: hard from the proposal, soft at a random 80-88 % (the end that
-/// created the child) or 90-95 % (the other end), so that one end rekeys first and both
-/// rarely start at once.
-fn child_lifetime(hard: Duration, created_here: bool) -> Lifetime {
-    if hard.is_zero() {
-        return Lifetime::default();
-    }
-    let hard_ms = u64::try_from(hard.as_millis()).unwrap_or(u64::MAX);
+/// Lifetimes of a new child: hard from the proposal (`lifetime`, `lifebytes`; zero is no
+/// limit), soft at a random 80-88 % (the end that created the child) or 90-95 % (the other
+/// end), so that one end rekeys first and both rarely start at once.
+fn child_lifetime(hard: Duration, hard_bytes: u64, created_here: bool) -> Lifetime {
     let (lo, span) = if created_here { (800, 80) } else { (900, 50) };
     let permille = lo + random_u64() % span;
+    let soft = |hard: u64| (hard != 0).then(|| hard / 1000 * permille);
+    let hard_ms = u64::try_from(hard.as_millis()).unwrap_or(u64::MAX);
     Lifetime {
-        soft_millis: Some(hard_ms / 1000 * permille),
-        hard_millis: Some(hard_ms),
-        soft_bytes: None,
-        hard_bytes: None,
+        soft_millis: soft(hard_ms),
+        hard_millis: (hard_ms != 0).then_some(hard_ms),
+        soft_bytes: soft(hard_bytes),
+        hard_bytes: (hard_bytes != 0).then_some(hard_bytes),
     }
 }
 
@@ -107,7 +105,11 @@ impl Endpoint {
         } else {
             Mode::Transport
         };
-        let lifetime = child_lifetime(policy.proposal.lifetime, we_initiated);
+        let lifetime = child_lifetime(
+            policy.proposal.lifetime,
+            policy.proposal.lifebytes,
+            we_initiated,
+        );
         let make = |direction, spi, enc_key, auth_key| SaParams {
             spi,
             direction,
