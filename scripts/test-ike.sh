@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # IKEv2 interoperability tests in network namespaces: tunsec against strongSwan's charon
 # (kernel-libipsec, the userspace dataplane this kernel allows) in both roles, through a NAT,
-# with PFS, rekeying under load, dead peer detection and a proposal mismatch, plus tunsec
+# with PFS, rekeying under load (by time and by bytes), dead peer detection, IKE fragmentation
+# and a proposal mismatch, plus the same matrix between two tunsec endpoints (tt_*) and tunsec
 # against tunsec and a charon pair as the baseline. Every tunnel carries ping and iperf3;
 # tshark (not our code) checks what crossed the wire.
 #
@@ -356,31 +357,156 @@ case_proposal_mismatch() {
     fi
 }
 
-# Two tunsec endpoints, no NAT: plain ESP (IP protocol 50).
-case_tunsec_tunsec() {
+# tunsec <-> tunsec: the same matrix with tunsec at both ends. tt_start IKE_ENC HASH DH
+# ESP_ENC ESP_AUTH PFS [PROFILE_EXTRA] [PROPOSAL_EXTRA] [B_ESP_ENC]: a initiates from
+# 192.0.2.1, b (192.0.2.2) is passive; B_ESP_ENC gives b another proposal (a mismatch).
+tt_start() {
+    local ike_enc=$1 hash=$2 dh=$3 esp_enc=$4 esp_auth=$5 pfs=$6 pext=${7:-} xext=${8:-}
+    local b_esp=${9:-$4}
     topology_pair
     tunsec_config "$WORK/a.toml" "$WORK/a.sock" 10.201.1.1/24 10.201.1.0/24 10.201.2.0/24 \
-        192.0.2.1 192.0.2.2 192.0.2.2 false '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' none
+        192.0.2.1 192.0.2.2 192.0.2.2 false "$ike_enc" "$hash" "$dh" "$esp_enc" "$esp_auth" "$pfs" "$pext" "$xext"
     tunsec_config "$WORK/b.toml" "$WORK/b.sock" 10.201.2.1/24 10.201.2.0/24 10.201.1.0/24 \
-        192.0.2.2 192.0.2.1 192.0.2.1 true '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' none
+        192.0.2.2 192.0.2.1 192.0.2.1 true "$ike_enc" "$hash" "$dh" "$b_esp" "$esp_auth" "$pfs" "$pext" "$xext"
     capture b v-b-a "$WORK/wire.pcap"
-    local t0
-    t0=$(now)
+    TT_T0=$(now)
     start_tunsec b "$WORK/b.toml" || return 1
     start_tunsec a "$WORK/a.toml" || return 1
+}
+
+# tt_established: both ends up, handshake time in HANDSHAKE.
+tt_established() {
     if wait_for 10 peer_established "$WORK/a.sock" && wait_for 5 peer_established "$WORK/b.sock"; then
-        HANDSHAKE=$(elapsed "$t0" "$(now)")
+        HANDSHAKE=$(elapsed "$TT_T0" "$(now)")
         log "established in ${HANDSHAKE}s"
     else
         fail "tunsec pair did not establish"
         tail -10 "$WORK/tunsec-a.log" "$WORK/tunsec-b.log"
         return 1
     fi
+}
+
+# tt_pair ARGS...: tt_start, then ping, plain ESP on the wire, iperf3.
+tt_pair() {
+    tt_start "$@" || return 1
+    tt_established || return 1
     check_ping a 10.201.1.1 10.201.2.1
     stop_capture
     wire_check "$WORK/wire.pcap" "esp && !udp" "plain ESP"
     check_iperf a b 10.201.1.1 10.201.2.1 3
     SUMMARY+=("$CASE_NAME: handshake ${HANDSHAKE}s, iperf3 ${IPERF_GBPS} Gbit/s")
+}
+
+case_tunsec_tunsec() {
+    tt_pair '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' none
+}
+
+case_tt_cbc_sha256_modp2048() {
+    tt_pair '"aes-256"' sha256 '"modp2048"' '"aes-256-cbc"' '"sha256"' none
+}
+
+case_tt_chacha_ecp384() {
+    tt_pair '"chacha20-poly1305"' sha512 '"ecp384"' '"chacha20-poly1305"' '"null"' none
+}
+
+# PFS is used when the child is rekeyed: a 15 s child lifetime makes that happen.
+case_tt_gcm256_x25519_pfs_rekey() {
+    tt_start '"aes-256-gcm"' sha256 '"curve25519"' '"aes-256-gcm"' '"null"' curve25519 '' 'lifetime = "15s"' || return 1
+    tt_established || return 1
+    local before
+    before=$(child_spis "$WORK/a.sock")
+    if wait_for 20 sh -c "[ \"\$('$TUNSEC' print installed-sa -s '$WORK/a.sock' | grep -o 'spi=0x[0-9A-F]*' | sort | tr '\n' ' ')\" != '$before' ]"; then
+        log "child SA rekeyed with PFS curve25519"
+    else
+        fail "no child rekey within 20 s"
+    fi
+    check_ping a 10.201.1.1 10.201.2.1
+    stop_capture
+    local kes
+    kes=$(tshark -r "$WORK/wire.pcap" -Y "isakmp.exchangetype == 36" 2>/dev/null | wc -l)
+    log "tshark: $kes CREATE_CHILD_SA messages"
+    [ "$kes" -ge 2 ] || fail "no CREATE_CHILD_SA exchange on the wire"
+    SUMMARY+=("$CASE_NAME: handshake ${HANDSHAKE}s, PFS rekey done")
+}
+
+# NAT: tunsec behind the NAT initiates to tunsec; both float to 4500 and use ESP-in-UDP.
+case_tt_natt() {
+    topology_nat
+    tunsec_config "$WORK/a.toml" "$WORK/a.sock" 10.201.1.1/24 10.201.1.0/24 10.201.2.0/24 \
+        198.51.100.2 203.0.113.2 203.0.113.2 false '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' none
+    tunsec_config "$WORK/b.toml" "$WORK/b.sock" 10.201.2.1/24 10.201.2.0/24 10.201.1.0/24 \
+        203.0.113.2 203.0.113.1 203.0.113.1 true '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' none
+    capture nat v-nat-server "$WORK/wire.pcap"
+    start_tunsec server "$WORK/b.toml" || return 1
+    start_tunsec client "$WORK/a.toml" || return 1
+    if wait_for 10 peer_established "$WORK/a.sock" && wait_for 5 peer_established "$WORK/b.sock"; then
+        log "established through the NAT: $("$TUNSEC" print remote-peers -s "$WORK/b.sock" | tail -1 | grep -o 'remote-address=[^ ]* .*natt-peer=[a-z]*')"
+    else
+        fail "tunsec pair did not establish through the NAT"
+        tail -10 "$WORK/tunsec-client.log" "$WORK/tunsec-server.log"
+        return 1
+    fi
+    "$TUNSEC" print remote-peers -s "$WORK/b.sock" | grep -q 'natt-peer=yes' || fail "natt-peer is not yes on the responder"
+    check_ping client 10.201.1.1 10.201.2.1
+    stop_capture
+    wire_check "$WORK/wire.pcap" "udp.port == 4500 && esp" "ESP-in-UDP behind the NAT"
+    check_iperf client server 10.201.1.1 10.201.2.1 3
+    SUMMARY+=("$CASE_NAME: iperf3 ${IPERF_GBPS} Gbit/s")
+}
+
+case_tt_proposal_mismatch() {
+    tt_start '"aes-128"' sha256 '"ecp256"' '"aes-128-cbc"' '"sha1"' none '' '' '"aes-256-gcm"' || return 1
+    if wait_for 10 grep -q 'no suitable proposal found' "$WORK/tunsec-b.log" &&
+        wait_for 5 grep -q 'NO-PROPOSAL-CHOSEN' "$WORK/tunsec-a.log"; then
+        log "responder: $(grep -m1 'rejected enctype' "$WORK/tunsec-b.log")"
+        log "initiator: $(grep -m1 'NO-PROPOSAL-CHOSEN' "$WORK/tunsec-a.log")"
+    else
+        fail "the mismatch was not explained on both ends"
+        tail -5 "$WORK/tunsec-a.log" "$WORK/tunsec-b.log"
+    fi
+    kill -0 "$TUNSEC_PID" 2>/dev/null && log "tunsec still running" || fail "tunsec exited"
+    "$TUNSEC" print installed-sa -s "$WORK/b.sock" | grep -q 'spi=' && fail "an SA was installed despite the mismatch"
+}
+
+case_tt_rekey_under_load() {
+    tt_start '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' ecp256 'lifetime = "30s"' 'lifetime = "20s"' || return 1
+    tt_established || return 1
+    stop_capture
+    local before after zeros child ike
+    before=$(child_spis "$WORK/a.sock")
+    check_iperf a b 10.201.1.1 10.201.2.1 40
+    after=$(child_spis "$WORK/a.sock")
+    zeros=$(zero_intervals)
+    [ "$before" != "$after" ] || fail "the child SA was not rekeyed"
+    [ "$zeros" = 0 ] && log "no 1-second interval without data" || fail "$zeros iperf3 intervals moved no data"
+    child=$(cat "$WORK/tunsec-a.log" "$WORK/tunsec-b.log" | grep -c 'child SA established')
+    ike=$(cat "$WORK/tunsec-a.log" "$WORK/tunsec-b.log" | grep -c 'ike2 SA rekeyed')
+    log "child SAs negotiated (both logs): $child, IKE SA rekeys: $ike"
+    [ "$ike" -ge 1 ] || fail "no IKE SA rekey in the logs"
+    SUMMARY+=("$CASE_NAME: iperf3 ${IPERF_GBPS} Gbit/s over 40 s, $ike IKE rekeys, $zeros empty intervals")
+}
+
+case_tt_dpd_restart() {
+    tt_start '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' none \
+        $'dpd-interval = "2s"\ndpd-maximum-failures = 3' || return 1
+    tt_established || return 1
+    stop_capture
+    local t0
+    t0=$(now)
+    in_ns b ip link set v-b-a down
+    if wait_for 15 sh -c "! '$TUNSEC' print remote-peers -s '$WORK/a.sock' | grep -q established"; then
+        log "peer declared dead after $(elapsed "$t0" "$(now)")s"
+    else
+        fail "tunsec did not notice the dead peer within 15 s"
+    fi
+    in_ns b ip link set v-b-a up
+    t0=$(now)
+    if wait_for 30 peer_established "$WORK/a.sock"; then
+        log "re-established $(elapsed "$t0" "$(now)")s after the link returned"
+        check_ping a 10.201.1.1 10.201.2.1
+    else
+        fail "the pair did not re-establish"
+    fi
 }
 
 # The reference: the same tunnel between two charon instances.
@@ -544,6 +670,8 @@ CASES=(psk_gcm_ecp256_tunsec_init psk_gcm_ecp256_charon_init
        psk_gcm256_x25519_pfs_tunsec_init psk_gcm256_x25519_pfs_charon_init
        psk_chacha_ecp384_tunsec_init
        natt_tunsec_behind_nat natt_charon_behind_nat proposal_mismatch tunsec_tunsec
+       tt_cbc_sha256_modp2048 tt_chacha_ecp384 tt_gcm256_x25519_pfs_rekey tt_natt
+       tt_proposal_mismatch tt_rekey_under_load tt_dpd_restart
        charon_charon_baseline rekey_under_load dpd_restart fragmented_pfs_rekey
        rekey_by_bytes)
 
