@@ -2,8 +2,8 @@
 # IKEv2 interoperability tests in network namespaces: tunsec against strongSwan's charon
 # (kernel-libipsec, the userspace dataplane this kernel allows) in both roles, through a NAT,
 # with PFS, rekeying under load (by time and by bytes), dead peer detection, IKE fragmentation
-# and a proposal mismatch, plus the same matrix between two tunsec endpoints (tt_*) and tunsec
-# against tunsec and a charon pair as the baseline. Every tunnel carries ping and iperf3;
+# and a proposal mismatch, plus the same matrix between two tunsec endpoints (tt_*) and a
+# charon pair as the baseline. Every tunnel carries ping and iperf3;
 # tshark (not our code) checks what crossed the wire.
 #
 # strongSwan 5.9's libipsec only does UDP-encapsulated ESP, so charon runs with `encap = yes`
