@@ -16,6 +16,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/netns.sh
+. scripts/lib/cases.sh
 . scripts/lib/strongswan.sh
 
 TUNSEC=${1:-target/release/tunsec}
@@ -29,20 +30,9 @@ if ! msg=$(swan_check); then
 fi
 WORK=$(mktemp -d /tmp/tunsec-ike.XXXXXX)
 PSK="ike-test-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
-PASSED=0
-FAILED=0
-FAILURES=()
-SUMMARY=()
 TS_ID=tsike
 
 trap 'ns_cleanup; rm -rf "$WORK"' EXIT
-
-log() { printf '   %s\n' "$*"; }
-
-fail() {
-    log "FAIL: $*"
-    CASE_OK=0
-}
 
 now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
@@ -137,15 +127,6 @@ child_spis() { # child_spis SOCK: the installed SPIs, sorted, on one line
     "$TUNSEC" print installed-sa -s "$1" 2>/dev/null | grep -o 'spi=0x[0-9A-F]*' | sort | tr '\n' ' '
 }
 
-check_ping() { # check_ping NS SRC DST
-    if in_ns "$1" ping -c 3 -i 0.2 -W 2 -I "$2" "$3" >"$WORK/ping.out" 2>&1; then
-        log "ping $2 -> $3: ok ($(grep -o 'rtt.*' "$WORK/ping.out" || true))"
-    else
-        cat "$WORK/ping.out"
-        fail "ping $2 -> $3"
-    fi
-}
-
 # check_iperf CLIENT_NS SERVER_NS CLIENT_ADDR SERVER_ADDR SECONDS: sets IPERF_GBPS.
 check_iperf() {
     local c=$1 s=$2 caddr=$3 saddr=$4 secs=${5:-3}
@@ -169,16 +150,6 @@ zero_intervals() {
 import json, sys
 j = json.load(open(sys.argv[1]))
 print(sum(1 for i in j["intervals"] if i["sum"]["bytes"] == 0))' "$WORK/iperf.json"
-}
-
-capture() { # capture NS IFACE FILE [BPF]
-    CAP_PID=$(ns_spawn "$1" "$WORK/tshark.log" tshark -q -i "$2" -w "$3" ${4:+-f "$4"})
-    wait_for 5 grep -q "Capturing on" "$WORK/tshark.log"
-}
-
-stop_capture() {
-    kill -INT "$CAP_PID" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.1; done
 }
 
 # wire_check PCAP FILTER WHAT: tshark must find packets matching FILTER (and no ICMP in the
@@ -226,7 +197,7 @@ pair() {
         grep -E 'IKE|CHD|CFG' "$WORK/swan-b/charon.log" | tail -15
         return 1
     fi
-    check_ping a 10.201.1.1 10.201.2.1
+    check_ping a 10.201.2.1 -I 10.201.1.1
     stop_capture
     wire_check "$WORK/wire.pcap" "udp.port == 4500 && esp" "ESP-in-UDP"
     wire_check "$WORK/wire.pcap" "isakmp" "IKEv2 messages"
@@ -316,7 +287,7 @@ natt() {
     "$TUNSEC" print remote-peers -s "$WORK/t.sock" | grep -q 'natt-peer=yes' || fail "natt-peer is not yes"
     local other
     [ "$tcfg" = 10.201.1.1 ] && other=10.201.2.1 || other=10.201.1.1
-    check_ping "$tns" "$tcfg" "$other"
+    check_ping "$tns" "$other" -I "$tcfg"
     stop_capture
     wire_check "$WORK/wire.pcap" "udp.port == 4500 && esp" "ESP-in-UDP behind the NAT"
     check_iperf "$tns" "$cns" "$tcfg" "$other" 3
@@ -390,7 +361,7 @@ tt_established() {
 tt_pair() {
     tt_start "$@" || return 1
     tt_established || return 1
-    check_ping a 10.201.1.1 10.201.2.1
+    check_ping a 10.201.2.1 -I 10.201.1.1
     stop_capture
     wire_check "$WORK/wire.pcap" "esp && !udp" "plain ESP"
     check_iperf a b 10.201.1.1 10.201.2.1 3
@@ -420,7 +391,7 @@ case_tt_gcm256_x25519_pfs_rekey() {
     else
         fail "no child rekey within 20 s"
     fi
-    check_ping a 10.201.1.1 10.201.2.1
+    check_ping a 10.201.2.1 -I 10.201.1.1
     stop_capture
     local kes
     kes=$(tshark -r "$WORK/wire.pcap" -Y "isakmp.exchangetype == 36" 2>/dev/null | wc -l)
@@ -447,7 +418,7 @@ case_tt_natt() {
         return 1
     fi
     "$TUNSEC" print remote-peers -s "$WORK/b.sock" | grep -q 'natt-peer=yes' || fail "natt-peer is not yes on the responder"
-    check_ping client 10.201.1.1 10.201.2.1
+    check_ping client 10.201.2.1 -I 10.201.1.1
     stop_capture
     wire_check "$WORK/wire.pcap" "udp.port == 4500 && esp" "ESP-in-UDP behind the NAT"
     check_iperf client server 10.201.1.1 10.201.2.1 3
@@ -503,7 +474,7 @@ case_tt_dpd_restart() {
     t0=$(now)
     if wait_for 30 peer_established "$WORK/a.sock"; then
         log "re-established $(elapsed "$t0" "$(now)")s after the link returned"
-        check_ping a 10.201.1.1 10.201.2.1
+        check_ping a 10.201.2.1 -I 10.201.1.1
     else
         fail "the pair did not re-establish"
     fi
@@ -520,7 +491,7 @@ case_charon_charon_baseline() {
     swan_start b "$WORK/swan-b" || { fail "charon b did not start"; return 1; }
     swan_initiate "$WORK/swan-a" 20 || { fail "charon pair did not establish"; return 1; }
     wait_for 5 swan_route_src a 10.201.2.0/24
-    check_ping a 10.201.1.1 10.201.2.1
+    check_ping a 10.201.2.1 -I 10.201.1.1
     check_iperf a b 10.201.1.1 10.201.2.1 3
     SUMMARY+=("$CASE_NAME: iperf3 ${IPERF_GBPS} Gbit/s")
 }
@@ -574,7 +545,7 @@ case_dpd_restart() {
     swan_start b "$WORK/swan-b" || { fail "charon did not start"; return 1; }
     start_tunsec a "$WORK/a.toml" || return 1
     wait_for 15 peer_established "$WORK/a.sock" || { fail "no SA"; return 1; }
-    check_ping a 10.201.1.1 10.201.2.1
+    check_ping a 10.201.2.1 -I 10.201.1.1
     local t0
     t0=$(now)
     in_ns b ip link set v-b-a down
@@ -590,7 +561,7 @@ case_dpd_restart() {
     if wait_for 30 peer_established "$WORK/a.sock"; then
         log "re-established $(elapsed "$t0" "$(now)")s after the link returned"
         wait_for 5 swan_child_installed "$WORK/swan-b"
-        check_ping a 10.201.1.1 10.201.2.1
+        check_ping a 10.201.2.1 -I 10.201.1.1
     else
         fail "tunsec did not re-establish"
         tail -10 "$WORK/tunsec-a.log"
@@ -622,7 +593,7 @@ case_fragmented_pfs_rekey() {
         fail "no child rekey within 30 s"
     fi
     wait_for 5 swan_child_installed "$WORK/swan-b"
-    check_ping a 10.201.1.1 10.201.2.1
+    check_ping a 10.201.2.1 -I 10.201.1.1
     stop_capture
     local ours theirs big
     ours=$(tshark -r "$WORK/wire.pcap" -Y "isakmp.frag.number && ip.src == 192.0.2.1" 2>/dev/null | wc -l)
@@ -675,25 +646,4 @@ CASES=(psk_gcm_ecp256_tunsec_init psk_gcm_ecp256_charon_init
        charon_charon_baseline rekey_under_load dpd_restart fragmented_pfs_rekey
        rekey_by_bytes)
 
-for c in "${CASES[@]}"; do
-    if [ ${#ONLY[@]} -gt 0 ] && [[ ! " ${ONLY[*]} " =~ " $c " ]]; then continue; fi
-    echo "-- $c"
-    CASE_OK=1
-    CASE_NAME=$c
-    "case_$c"
-    ns_cleanup
-    if [ "$CASE_OK" = 1 ]; then
-        PASSED=$((PASSED + 1))
-    else
-        FAILED=$((FAILED + 1))
-        FAILURES+=("$c")
-        for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "   == $f"; tail -8 "$f" | sed 's/^/   /'; }; done
-    fi
-    rm -rf "$WORK"/*.log "$WORK"/*.pcap "$WORK"/swan*
-done
-
-echo
-for s in "${SUMMARY[@]}"; do echo "   $s"; done
-[ $FAILED -gt 0 ] && echo "failed: ${FAILURES[*]}"
-echo "ike: $PASSED passed, $FAILED failed"
-[ $FAILED -eq 0 ]
+run_cases ike "${ONLY[@]}"

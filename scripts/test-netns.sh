@@ -9,6 +9,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/netns.sh
+. scripts/lib/cases.sh
 
 TUNSEC=${1:-target/release/tunsec}
 shift || true
@@ -16,20 +17,10 @@ ONLY=("$@")
 [ -x "$TUNSEC" ] || { echo "no tunsec binary at $TUNSEC (cargo build --release -p tunsec)"; exit 2; }
 TUNSEC=$(realpath "$TUNSEC")
 WORK=$(mktemp -d /tmp/tunsec-netns.XXXXXX)
-PASSED=0
-FAILED=0
-FAILURES=()
 
 trap 'ns_cleanup; rm -rf "$WORK"' EXIT
 
 hexkey() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
-
-log() { printf '   %s\n' "$*"; }
-
-fail() {
-    log "FAIL: $*"
-    CASE_OK=0
-}
 
 # manual_config FILE NAME ... writes one endpoint's config; see the callers for the fields.
 manual_config() {
@@ -100,16 +91,6 @@ stat_of() { # stat_of NS COUNTER
     "$TUNSEC" print statistics -s "$WORK/$1.sock" | awk -F': ' -v k="$2" '{gsub(/ /,"",$1)} $1==k {print $2}'
 }
 
-check_ping() { # check_ping NS DST [ping args]
-    local ns=$1 dst=$2; shift 2
-    if in_ns "$ns" ping -c 3 -i 0.2 -W 2 "$@" "$dst" >"$WORK/ping.out" 2>&1; then
-        log "ping $dst from $ns: ok ($(grep -o 'rtt.*' "$WORK/ping.out" || true))"
-    else
-        cat "$WORK/ping.out"
-        fail "ping $dst from $ns"
-    fi
-}
-
 check_no_ping() {
     local ns=$1 dst=$2
     if in_ns "$ns" ping -c 2 -i 0.2 -W 1 "$dst" >/dev/null 2>&1; then
@@ -135,16 +116,6 @@ check_iperf() { # check_iperf CLIENT_NS SERVER_NS SERVER_ADDR [iperf args]
 }
 
 # capture NS IFACE FILE [BPF]: starts tshark on an interface; stop with stop_capture.
-capture() {
-    CAP_PID=$(ns_spawn "$1" "$WORK/tshark.log" tshark -q -i "$2" -w "$3" ${4:+-f "$4"})
-    wait_for 5 grep -q "Capturing on" "$WORK/tshark.log"
-}
-
-stop_capture() {
-    kill -INT "$CAP_PID" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$CAP_PID" 2>/dev/null || break; sleep 0.1; done
-}
-
 # Test cases ------------------------------------------------------------------------------
 
 KEY_SIZES=("aes-128-gcm:20:null:0" "aes-256-cbc:32:sha256:32" "chacha20-poly1305:36:null:0")
@@ -559,23 +530,4 @@ case_ipv6_outer() {
 CASES=(esp_gcm_tunnel esp_cbc_sha256_tunnel esp_ipv6_inside esp_transport ah_tunnel
        natt_through_nat udp_gso_gro discard_policy wrong_key mtu_and_mss clean_shutdown sighup_reload lifetime ipv6_outer)
 
-for c in "${CASES[@]}"; do
-    if [ ${#ONLY[@]} -gt 0 ] && [[ ! " ${ONLY[*]} " =~ " $c " ]]; then continue; fi
-    echo "-- $c"
-    CASE_OK=1
-    "case_$c"
-    ns_cleanup
-    if [ "$CASE_OK" = 1 ]; then
-        PASSED=$((PASSED + 1))
-    else
-        FAILED=$((FAILED + 1))
-        FAILURES+=("$c")
-        for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "   == $f"; tail -5 "$f" | sed 's/^/   /'; }; done
-    fi
-    rm -f "$WORK"/*.log "$WORK"/*.pcap
-done
-
-echo
-[ $FAILED -gt 0 ] && echo "failed: ${FAILURES[*]}"
-echo "netns: $PASSED passed, $FAILED failed"
-[ $FAILED -eq 0 ]
+run_cases netns "${ONLY[@]}"

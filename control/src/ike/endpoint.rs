@@ -157,23 +157,10 @@ impl Endpoint {
             if expected != Some(h.message_id) {
                 return;
             }
-            let payloads = match sa.unprotect(bytes, &parsed) {
-                Ok(Some(p)) => p,
-                Ok(None) => {
-                    // An authentic fragment: the peer is alive, the message not yet whole.
-                    sa.last_received = now;
-                    return;
-                }
-                Err(e) => {
-                    let ip = remote.ip();
-                    self.log(format!("{ip}: dropped response {}: {e}", h.message_id));
-                    return;
-                }
+            let Some(payloads) = self.open(now, ours, local, remote, bytes, &parsed) else {
+                return;
             };
-            sa.last_received = now;
-            sa.remote = remote;
-            sa.local = local;
-            let Some(flight) = sa.in_flight.take() else {
+            let Some(flight) = self.sas.get_mut(&ours).and_then(|sa| sa.in_flight.take()) else {
                 return;
             };
             self.on_response(now, ours, h.exchange, flight.kind, payloads);
@@ -200,22 +187,12 @@ impl Endpoint {
             if h.message_id != sa.expected_request_id {
                 return;
             }
-            let payloads = match sa.unprotect(bytes, &parsed) {
-                Ok(Some(p)) => p,
-                Ok(None) => {
-                    sa.last_received = now;
-                    return;
-                }
-                Err(e) => {
-                    let ip = remote.ip();
-                    self.log(format!("{ip}: dropped request {}: {e}", h.message_id));
-                    return;
-                }
+            let Some(payloads) = self.open(now, ours, local, remote, bytes, &parsed) else {
+                return;
             };
-            sa.expected_request_id = sa.expected_request_id.wrapping_add(1);
-            sa.last_received = now;
-            sa.remote = remote;
-            sa.local = local;
+            if let Some(sa) = self.sas.get_mut(&ours) {
+                sa.expected_request_id = sa.expected_request_id.wrapping_add(1);
+            }
             let id = h.message_id;
             match h.exchange {
                 ExchangeType::IKE_AUTH => self.on_auth_request(now, ours, id, bytes, payloads),
@@ -228,6 +205,45 @@ impl Endpoint {
                 _ => {}
             }
             self.kick(now, ours);
+        }
+    }
+
+    /// Checks and decrypts a protected message for the SA `ours`; once it is whole (all
+    /// fragments in), the peer's addresses are taken from it (NAT mapping changes, RFC 7296
+    /// 2.23) and its payloads returned. An authentic fragment only proves the peer alive.
+    fn open(
+        &mut self,
+        now: Instant,
+        ours: IkeSpi,
+        local: SocketAddr,
+        remote: SocketAddr,
+        bytes: &[u8],
+        parsed: &ParsedMessage,
+    ) -> Option<Vec<super::wire::Payload>> {
+        let sa = self.sas.get_mut(&ours)?;
+        match sa.unprotect(bytes, parsed) {
+            Ok(whole) => {
+                sa.last_received = now;
+                if whole.is_some() {
+                    sa.remote = remote;
+                    sa.local = local;
+                }
+                whole
+            }
+            Err(e) => {
+                let h = &parsed.header;
+                let what = if h.flags.response {
+                    "response"
+                } else {
+                    "request"
+                };
+                self.log(format!(
+                    "{}: dropped {what} {}: {e}",
+                    remote.ip(),
+                    h.message_id
+                ));
+                None
+            }
         }
     }
 
@@ -271,6 +287,24 @@ impl Endpoint {
             }
             Err(e) => self.log_error(format!("cannot protect answer: {e}")),
         }
+    }
+
+    /// Answers the peer's request `message_id` with one error notify (RFC 7296 3.10.1).
+    pub(super) fn answer_error(
+        &mut self,
+        spi: IkeSpi,
+        exchange: ExchangeType,
+        message_id: u32,
+        kind: super::wire::NotifyType,
+        data: Vec<u8>,
+    ) {
+        let notify = super::wire::Notify::error_with(kind, data);
+        self.answer(
+            spi,
+            exchange,
+            message_id,
+            &[super::wire::Payload::Notify(notify)],
+        );
     }
 
     /// Sends a protected request and remembers it for retransmission.

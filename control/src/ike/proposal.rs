@@ -57,24 +57,10 @@ pub struct ChildSuite {
     pub dh: Option<Group>,
 }
 
-/// The IKEv2 group of a configured DH group (`None` for the IKEv1-only EC2N groups).
+/// The IKEv2 group of a configured DH group (`None` for the IKEv1-only EC2N groups): the
+/// config's keywords are the crypto layer's group names.
 pub fn group_of(g: DhGroup) -> Option<Group> {
-    let id = match g {
-        DhGroup::Modp768 => 1,
-        DhGroup::Modp1024 => 2,
-        DhGroup::Modp1536 => 5,
-        DhGroup::Modp2048 => 14,
-        DhGroup::Modp3072 => 15,
-        DhGroup::Modp4096 => 16,
-        DhGroup::Modp6144 => 17,
-        DhGroup::Modp8192 => 18,
-        DhGroup::Ecp256 => 19,
-        DhGroup::Ecp384 => 20,
-        DhGroup::Ecp521 => 21,
-        DhGroup::Curve25519 => 31,
-        DhGroup::Ec2n155 | DhGroup::Ec2n185 => return None,
-    };
-    Group::from_id(id)
+    Group::ALL.into_iter().find(|x| x.name() == g.name())
 }
 
 fn prf_of(h: HashAlgorithm) -> Option<Prf> {
@@ -659,4 +645,19 @@ pub fn esp_enc_of(t: &Transform) -> Option<EncAlgorithm> {
 /// Reads an integrity transform from the wire.
 pub fn auth_of(tid: u16) -> Option<AuthAlgorithm> {
     auth_from(tid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_crypto_group_has_its_config_keyword_and_ec2n_has_none() {
+        for g in Group::ALL {
+            let configured: DhGroup = g.name().parse().unwrap();
+            assert_eq!(group_of(configured), Some(g), "{}", g.name());
+        }
+        assert_eq!(group_of(DhGroup::Ec2n155), None);
+        assert_eq!(group_of(DhGroup::Modp2048).map(Group::id), Some(14));
+    }
 }

@@ -124,56 +124,49 @@ fn addrs() -> [SocketAddr; 2] {
     ]
 }
 
-fn pair(extra_profile: &str, extra_proposal: &str, now: Instant) -> [Endpoint; 2] {
+/// The two configurations: a (192.0.2.1, LAN 10.201.1.0/24) initiates, b (192.0.2.2, LAN
+/// 10.201.2.0/24) is passive; the extras are appended to the profile and the proposal.
+fn sides(extra_profile: &str, extra_proposal: &str) -> [String; 2] {
     [
-        endpoint(
-            &side(
-                "192.0.2.1",
-                "192.0.2.2",
-                "10.201.1",
-                "10.201.2",
-                false,
-                extra_profile,
-                extra_proposal,
-            ),
-            now,
+        side(
+            "192.0.2.1",
+            "192.0.2.2",
+            "10.201.1",
+            "10.201.2",
+            false,
+            extra_profile,
+            extra_proposal,
         ),
-        endpoint(
-            &side(
-                "192.0.2.2",
-                "192.0.2.1",
-                "10.201.2",
-                "10.201.1",
-                true,
-                extra_profile,
-                extra_proposal,
-            ),
-            now,
+        side(
+            "192.0.2.2",
+            "192.0.2.1",
+            "10.201.2",
+            "10.201.1",
+            true,
+            extra_profile,
+            extra_proposal,
         ),
     ]
+}
+
+fn endpoints(texts: [String; 2], now: Instant) -> [Endpoint; 2] {
+    texts.map(|t| endpoint(&t, now))
+}
+
+fn pair(extra_profile: &str, extra_proposal: &str, now: Instant) -> [Endpoint; 2] {
+    endpoints(sides(extra_profile, extra_proposal), now)
 }
 
 /// As [`pair`], with the profile's `dh-group` line and the proposal's `enc-algorithms` and
 /// `pfs-group` lines replaced (TOML refuses a key given twice, so they cannot be appended).
 fn pair_with(profile: &str, proposal: &str, now: Instant) -> [Endpoint; 2] {
-    let text = |me, peer, lan_me, lan_peer, passive| {
-        side(me, peer, lan_me, lan_peer, passive, "", "")
-            .replace("dh-group = [\"ecp256\"]", profile)
-            .replace(
-                "enc-algorithms = [\"aes-128-gcm\"]\npfs-group = \"none\"",
-                proposal,
-            )
-    };
-    [
-        endpoint(
-            &text("192.0.2.1", "192.0.2.2", "10.201.1", "10.201.2", false),
-            now,
-        ),
-        endpoint(
-            &text("192.0.2.2", "192.0.2.1", "10.201.2", "10.201.1", true),
-            now,
-        ),
-    ]
+    let texts = sides("", "").map(|t| {
+        t.replace("dh-group = [\"ecp256\"]", profile).replace(
+            "enc-algorithms = [\"aes-128-gcm\"]\npfs-group = \"none\"",
+            proposal,
+        )
+    });
+    endpoints(texts, now)
 }
 
 fn assert_keys_match(a: &ChildInstall, b: &ChildInstall) {
@@ -264,29 +257,12 @@ fn tampered_messages_are_dropped_without_harm() {
 #[test]
 fn proposal_mismatch_is_explained_and_nothing_installed() {
     let now = Instant::now();
-    let a = side(
-        "192.0.2.1",
-        "192.0.2.2",
-        "10.201.1",
-        "10.201.2",
-        false,
-        "",
-        "",
-    );
-    let b = side(
-        "192.0.2.2",
-        "192.0.2.1",
-        "10.201.2",
-        "10.201.1",
-        true,
-        "",
-        "",
-    )
-    .replace(
+    let [a, b] = sides("", "");
+    let b = b.replace(
         "enc-algorithms = [\"aes-128-gcm\"]",
         "enc-algorithms = [\"aes-256-cbc\"]\nauth-algorithms = [\"sha1\"]",
     );
-    let mut eps = [endpoint(&a, now), endpoint(&b, now)];
+    let mut eps = endpoints([a, b], now);
     let out = run(&mut eps, addrs(), now, 3, |_, m| Some(m));
     assert!(out.installs[0].is_empty() && out.installs[1].is_empty());
     assert!(
@@ -315,26 +291,8 @@ fn proposal_mismatch_is_explained_and_nothing_installed() {
 #[test]
 fn wrong_secret_fails_authentication() {
     let now = Instant::now();
-    let a = side(
-        "192.0.2.1",
-        "192.0.2.2",
-        "10.201.1",
-        "10.201.2",
-        false,
-        "",
-        "",
-    );
-    let b = side(
-        "192.0.2.2",
-        "192.0.2.1",
-        "10.201.2",
-        "10.201.1",
-        true,
-        "",
-        "",
-    )
-    .replace("test-secret", "other-secret");
-    let mut eps = [endpoint(&a, now), endpoint(&b, now)];
+    let [a, b] = sides("", "");
+    let mut eps = endpoints([a, b.replace("test-secret", "other-secret")], now);
     let out = run(&mut eps, addrs(), now, 3, |_, m| Some(m));
     assert!(out.installs[0].is_empty() && out.installs[1].is_empty());
     assert!(

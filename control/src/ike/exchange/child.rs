@@ -616,11 +616,12 @@ impl Endpoint {
         payloads: Vec<Payload>,
     ) {
         let Some(ni) = payloads.nonce().map(<[u8]>::to_vec) else {
-            self.answer(
+            self.answer_error(
                 spi,
                 ExchangeType::CREATE_CHILD_SA,
                 message_id,
-                &[Payload::Notify(Notify::error(NotifyType::INVALID_SYNTAX))],
+                NotifyType::INVALID_SYNTAX,
+                Vec::new(),
             );
             return;
         };
@@ -667,36 +668,34 @@ impl Endpoint {
                 for line in no.log_lines() {
                     self.log_error(line);
                 }
-                self.answer(
+                self.answer_error(
                     spi,
                     ExchangeType::CREATE_CHILD_SA,
                     message_id,
-                    &[Payload::Notify(Notify::error(
-                        NotifyType::NO_PROPOSAL_CHOSEN,
-                    ))],
+                    NotifyType::NO_PROPOSAL_CHOSEN,
+                    Vec::new(),
                 );
                 return;
             }
         };
         let their_spi = chosen_peer_spi(&offered, &chosen);
         let Some(their_spi) = their_spi else {
-            self.answer(
+            self.answer_error(
                 spi,
                 ExchangeType::CREATE_CHILD_SA,
                 message_id,
-                &[Payload::Notify(Notify::error(NotifyType::INVALID_SYNTAX))],
+                NotifyType::INVALID_SYNTAX,
+                Vec::new(),
             );
             return;
         };
         let Some(ke) = payloads.ke().filter(|k| k.group == suite.dh.id()) else {
-            self.answer(
+            self.answer_error(
                 spi,
                 ExchangeType::CREATE_CHILD_SA,
                 message_id,
-                &[Payload::Notify(Notify::error_with(
-                    NotifyType::INVALID_KE_PAYLOAD,
-                    suite.dh.id().to_be_bytes().to_vec(),
-                ))],
+                NotifyType::INVALID_KE_PAYLOAD,
+                suite.dh.id().to_be_bytes().to_vec(),
             );
             return;
         };
@@ -711,11 +710,12 @@ impl Endpoint {
             Ok(x) => x,
             Err(e) => {
                 self.log_error(format!("{ip} IKE rekey DH failed: {e}"));
-                self.answer(
+                self.answer_error(
                     spi,
                     ExchangeType::CREATE_CHILD_SA,
                     message_id,
-                    &[Payload::Notify(Notify::error(NotifyType::INVALID_SYNTAX))],
+                    NotifyType::INVALID_SYNTAX,
+                    Vec::new(),
                 );
                 return;
             }

@@ -242,6 +242,23 @@ impl Endpoint {
             ));
             return;
         };
+        if let Err((kind, data)) = self.answer_init(now, local, remote, bytes, parsed, peer) {
+            self.send_init_error(local, remote, parsed.header.spi_i, kind, data);
+        }
+    }
+
+    /// Negotiates the IKE SA a valid request from `peer` asks for and answers it; the
+    /// error notify to answer with instead when the request cannot be accepted.
+    fn answer_init(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        bytes: &[u8],
+        parsed: &ParsedMessage,
+        peer: usize,
+    ) -> Result<(), (NotifyType, Vec<u8>)> {
+        let h = &parsed.header;
         let profile = self.peer(peer).profile.clone();
         let payloads = &parsed.payloads;
         let offered = payloads.sa().unwrap_or_default();
@@ -254,25 +271,11 @@ impl Endpoint {
                 }
                 self.log_error(format!("{} failed to get valid proposal.", remote.ip()));
                 self.log_error(format!("{} phase1 negotiation failed.", remote.ip()));
-                self.send_init_error(
-                    local,
-                    remote,
-                    h.spi_i,
-                    NotifyType::NO_PROPOSAL_CHOSEN,
-                    Vec::new(),
-                );
-                return;
+                return Err((NotifyType::NO_PROPOSAL_CHOSEN, Vec::new()));
             }
         };
         let Some(ke) = payloads.ke() else {
-            self.send_init_error(
-                local,
-                remote,
-                h.spi_i,
-                NotifyType::INVALID_SYNTAX,
-                Vec::new(),
-            );
-            return;
+            return Err((NotifyType::INVALID_SYNTAX, Vec::new()));
         };
         if ke.group != suite.dh.id() {
             // RFC 7296 1.2: tell the initiator which group we want.
@@ -283,44 +286,26 @@ impl Endpoint {
                 suite.dh.name(),
                 suite.dh.name()
             ));
-            self.send_init_error(
-                local,
-                remote,
-                h.spi_i,
+            return Err((
                 NotifyType::INVALID_KE_PAYLOAD,
                 suite.dh.id().to_be_bytes().to_vec(),
-            );
-            return;
+            ));
         }
         let Some(ni) = payloads.nonce().map(<[u8]>::to_vec) else {
-            self.send_init_error(
-                local,
-                remote,
-                h.spi_i,
-                NotifyType::INVALID_SYNTAX,
-                Vec::new(),
-            );
-            return;
+            return Err((NotifyType::INVALID_SYNTAX, Vec::new()));
         };
         let dh = match suite.dh.generate() {
             Ok(d) => d,
             Err(e) => {
                 self.log_error(format!("DH {} key generation failed: {e}", suite.dh.name()));
-                return;
+                return Ok(());
             }
         };
         let shared = match dh.agree(&ke.data) {
             Ok(s) => s,
             Err(e) => {
                 self.log_error(format!("{} bad KE payload: {e}", remote.ip()));
-                self.send_init_error(
-                    local,
-                    remote,
-                    h.spi_i,
-                    NotifyType::INVALID_SYNTAX,
-                    Vec::new(),
-                );
-                return;
+                return Err((NotifyType::INVALID_SYNTAX, Vec::new()));
             }
         };
         let nr = random_bytes(NONCE_LEN);
@@ -384,7 +369,7 @@ impl Endpoint {
             Ok(k) => k,
             Err(e) => {
                 self.log_error(format!("{} key derivation failed: {e}", remote.ip()));
-                return;
+                return Ok(());
             }
         };
         sa.keyed = Some(keyed);
@@ -393,6 +378,7 @@ impl Endpoint {
         sa.state = IkeState::InitAnswered;
         self.sas.insert(spi_r, sa);
         self.send(local, remote, response);
+        Ok(())
     }
 
     /// RFC 7296 2.6: under load (many half-open SAs), a request must carry the COOKIE we
