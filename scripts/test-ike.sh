@@ -39,7 +39,8 @@ elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv
 
 # tunsec_config FILE SOCK LAN LOCAL_NET REMOTE_NET LOCAL PEER_ADDR SA_DST PASSIVE
 #               IKE_ENC HASH DH ESP_ENC ESP_AUTH PFS [PROFILE_EXTRA] [PROPOSAL_EXTRA]
-# writes one tunsec endpoint with one ike2 peer and one tunnel policy.
+# writes one tunsec endpoint with one ike2 peer and one tunnel policy; DAEMON_EXTRA (lines
+# for [daemon]) applies to every endpoint written while it is set.
 tunsec_config() {
     local file=$1 sock=$2 lan=$3 lnet=$4 rnet=$5 local=$6 peer=$7 sa_dst=$8 passive=$9
     local ike_enc=${10} hash=${11} dh=${12} esp_enc=${13} esp_auth=${14} pfs=${15}
@@ -48,6 +49,7 @@ tunsec_config() {
 [daemon]
 workers = 2
 control-socket = "$sock"
+${DAEMON_EXTRA:-}
 
 [interface]
 name = "tunsec0"
@@ -572,12 +574,12 @@ case_dpd_restart() {
 # with PFS modp4096 (a 512-byte KE each way) that no longer fits one. tshark must see SKF
 # fragments from both sides, none over 576 bytes, and charon must reassemble ours.
 case_fragmented_pfs_rekey() {
+    local DAEMON_EXTRA='ike-fragment-size = 576'
     topology_pair
     in_ns b ip addr add 10.201.2.1/32 dev lo
     tunsec_config "$WORK/a.toml" "$WORK/a.sock" 10.201.1.1/24 10.201.1.0/24 10.201.2.0/24 \
         192.0.2.1 192.0.2.2 192.0.2.2 false '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' modp4096 \
         '' 'lifetime = "15s"'
-    sed -i 's/^workers = 2$/workers = 2\nike-fragment-size = 576/' "$WORK/a.toml"
     charon_config "$WORK/swan-b" 192.0.2.2 192.0.2.1 10.201.2.0/24 10.201.1.0/24 \
         aes128-sha256-ecp256 aes128gcm16-modp4096 192.0.2.1 192.0.2.1 'rekey_time = 5m'
     sed -i 's/^    port_nat_t = 4500$/    port_nat_t = 4500\n    fragment_size = 576/' "$WORK/swan-b/strongswan.conf"
@@ -636,6 +638,18 @@ case_rekey_by_bytes() {
     SUMMARY+=("$CASE_NAME: $moved MB in 12 s, $((child - 1)) rekeys by bytes, $zeros empty intervals")
 }
 
+# COOKIE challenge (RFC 7296 2.6): with ike-cookie-threshold = 0 tunsec answers every new
+# IKE_SA_INIT with a COOKIE first; charon must come back with it and the tunnel come up.
+case_cookie_charon_init() {
+    local DAEMON_EXTRA='ike-cookie-threshold = 0'
+    pair charon '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' none \
+        aes128-sha256-ecp256 aes128gcm16 || return 1
+    local cookies
+    cookies=$(tshark -r "$WORK/wire.pcap" -Y "isakmp.notify.msgtype == 16390" 2>/dev/null | wc -l)
+    log "tshark: $cookies IKE_SA_INIT messages carrying a COOKIE notify"
+    [ "$cookies" -ge 2 ] || fail "expected our COOKIE and charon's retry with it on the wire"
+}
+
 CASES=(psk_gcm_ecp256_tunsec_init psk_gcm_ecp256_charon_init
        psk_cbc_sha256_modp2048_tunsec_init psk_cbc_sha256_modp2048_charon_init
        psk_gcm256_x25519_pfs_tunsec_init psk_gcm256_x25519_pfs_charon_init
@@ -644,6 +658,6 @@ CASES=(psk_gcm_ecp256_tunsec_init psk_gcm_ecp256_charon_init
        tt_cbc_sha256_modp2048 tt_chacha_ecp384 tt_gcm256_x25519_pfs_rekey tt_natt
        tt_proposal_mismatch tt_rekey_under_load tt_dpd_restart
        charon_charon_baseline rekey_under_load dpd_restart fragmented_pfs_rekey
-       rekey_by_bytes)
+       rekey_by_bytes cookie_charon_init)
 
 run_cases ike "${ONLY[@]}"

@@ -664,7 +664,7 @@ fn unknown_keys_list_the_valid_ones() {
         &[at(
             "[daemon]",
             "priority",
-            "unknown key; accepted: control-socket, ike-fragment-size, log-level, workers",
+            "unknown key; accepted: control-socket, ike-cookie-threshold, ike-fragment-size, log-level, workers",
         )],
     );
 }

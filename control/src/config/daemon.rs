@@ -12,6 +12,7 @@ use super::reader::{Reader, keyword_enum, quote, show};
 
 pub(crate) const DAEMON_KEYS: &[&str] = &[
     "control-socket",
+    "ike-cookie-threshold",
     "ike-fragment-size",
     "log-level",
     "workers",
@@ -56,7 +57,13 @@ pub struct Daemon {
     /// Largest IP datagram an IKE message goes out in once the peer agreed to IKE
     /// fragmentation (RFC 7383); larger messages are sent as fragments.
     pub ike_fragment_size: u16,
+    /// Half-open IKE SAs from which on an IKE_SA_INIT request must first return our COOKIE
+    /// (RFC 7296 2.6), so a flood of spoofed requests costs no DH work and no state.
+    pub ike_cookie_threshold: u32,
 }
+
+/// `ike-cookie-threshold` default.
+pub const DEFAULT_IKE_COOKIE_THRESHOLD: u32 = 32;
 
 /// `ike-fragment-size` default: strongSwan's, and the IPv6 minimum MTU.
 pub const DEFAULT_IKE_FRAGMENT_SIZE: u16 = 1280;
@@ -70,6 +77,7 @@ impl Default for Daemon {
             control_socket: PathBuf::from(DEFAULT_CONTROL_SOCKET),
             log_level: LogLevel::Info,
             ike_fragment_size: DEFAULT_IKE_FRAGMENT_SIZE,
+            ike_cookie_threshold: DEFAULT_IKE_COOKIE_THRESHOLD,
         }
     }
 }
@@ -136,6 +144,9 @@ pub(crate) fn read_daemon(table: Option<&Table>, issues: &mut Vec<ConfigIssue>) 
     }
     if let Some(size) = r.integer("ike-fragment-size", MIN_IKE_FRAGMENT_SIZE.into(), 65535) {
         daemon.ike_fragment_size = u16::try_from(size).unwrap_or(DEFAULT_IKE_FRAGMENT_SIZE);
+    }
+    if let Some(n) = r.integer("ike-cookie-threshold", 0, 1_000_000) {
+        daemon.ike_cookie_threshold = u32::try_from(n).unwrap_or(DEFAULT_IKE_COOKIE_THRESHOLD);
     }
     daemon
 }

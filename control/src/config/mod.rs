@@ -31,8 +31,8 @@ use tunsec_dataplane::sa::Direction;
 use tunsec_dataplane::spd::{Policy, PolicyAction};
 
 pub use daemon::{
-    DEFAULT_CONTROL_SOCKET, DEFAULT_IKE_FRAGMENT_SIZE, DEFAULT_INTERFACE, Daemon, Interface,
-    LogLevel, MAX_WORKERS, Workers,
+    DEFAULT_CONTROL_SOCKET, DEFAULT_IKE_COOKIE_THRESHOLD, DEFAULT_IKE_FRAGMENT_SIZE,
+    DEFAULT_INTERFACE, Daemon, Interface, LogLevel, MAX_WORKERS, Workers,
 };
 pub use error::{ConfigError, ConfigIssue};
 pub use manual_sa::{DEFAULT_REPLAY_WINDOW, KeyPair, ManualSa, SpiPair};

@@ -21,9 +21,6 @@ pub const NATT_PORT: u16 = 4500;
 const HALF_OPEN_TIMEOUT: Duration = Duration::from_secs(30);
 /// After a failed or dead IKE SA, a non-passive peer is tried again this much later.
 const RETRY_INTERVAL: Duration = Duration::from_secs(5);
-/// Half-open responder SAs beyond which IKE_SA_INIT requests must return a COOKIE first
-/// (RFC 7296 2.6), so a flood of spoofed requests costs no DH work and no state.
-const HALF_OPEN_COOKIE_THRESHOLD: usize = 32;
 
 /// A child SA pair for the dataplane, bound to a policy.
 pub struct ChildInstall {
@@ -90,13 +87,14 @@ impl Endpoint {
             .map(|p| (!p.passive && !p.policies.is_empty()).then_some(now))
             .collect();
         let fragment_datagram_len = usize::from(cfg.fragment_size);
+        let cookie_threshold = usize::try_from(cfg.cookie_threshold).unwrap_or(usize::MAX);
         Endpoint {
             cfg,
             sas: HashMap::new(),
             next_attempt,
             actions: Vec::new(),
             cookie_secret: zeroize::Zeroizing::new(super::crypto::random_bytes(32)),
-            cookie_threshold: HALF_OPEN_COOKIE_THRESHOLD,
+            cookie_threshold,
             fragment_datagram_len,
         }
     }

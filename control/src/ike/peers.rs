@@ -47,6 +47,8 @@ pub struct IkeConfig {
     pub policies: Vec<IkePolicy>,
     /// `[daemon] ike-fragment-size`.
     pub fragment_size: u16,
+    /// `[daemon] ike-cookie-threshold`.
+    pub cookie_threshold: u32,
 }
 
 impl Default for IkeConfig {
@@ -55,6 +57,7 @@ impl Default for IkeConfig {
             peers: Vec::new(),
             policies: Vec::new(),
             fragment_size: crate::config::DEFAULT_IKE_FRAGMENT_SIZE,
+            cookie_threshold: crate::config::DEFAULT_IKE_COOKIE_THRESHOLD,
         }
     }
 }
@@ -64,6 +67,7 @@ pub fn ike_config(cfg: &Config) -> (IkeConfig, Vec<String>) {
     let mut warnings = Vec::new();
     let mut out = IkeConfig {
         fragment_size: cfg.daemon.ike_fragment_size,
+        cookie_threshold: cfg.daemon.ike_cookie_threshold,
         ..IkeConfig::default()
     };
     let policies = cfg.policies();
