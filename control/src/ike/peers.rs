@@ -142,12 +142,15 @@ impl IkeConfig {
         self.policies.iter().find(|p| p.index == index)
     }
 
-    /// The peer for a remote address: the most specific `address` containing it.
-    pub fn peer_for(&self, remote: IpAddr) -> Option<usize> {
+    /// The peer for a request from `remote` to our `local` address: the most specific
+    /// `address` containing `remote`, among the peers whose `local-address` is unset or is
+    /// `local` (the manual: a peer with a local-address only answers on that address).
+    pub fn peer_for(&self, remote: IpAddr, local: IpAddr) -> Option<usize> {
         self.peers
             .iter()
             .enumerate()
             .filter(|(_, p)| p.address.contains(&remote))
+            .filter(|(_, p)| p.local_address.is_none_or(|l| l == local))
             .max_by_key(|(_, p)| p.address.prefix_len())
             .map(|(i, _)| i)
     }

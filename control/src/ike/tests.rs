@@ -487,3 +487,41 @@ fn large_messages_travel_as_fragments_that_each_fit_and_survive_loss_and_tamperi
         );
     }
 }
+
+#[test]
+fn responder_picks_the_most_specific_peer_bound_to_the_address_the_request_came_to() {
+    let text = r#"
+[[peer]]
+name = "any"
+address = "0.0.0.0/0"
+local-address = "192.0.2.1"
+exchange-mode = "ike2"
+secret = "s1"
+passive = true
+
+[[peer]]
+name = "lan"
+address = "198.51.100.0/24"
+local-address = "192.0.2.9"
+exchange-mode = "ike2"
+secret = "s2"
+passive = true
+
+[[peer]]
+name = "host"
+address = "198.51.100.7/32"
+exchange-mode = "ike2"
+secret = "s3"
+passive = true
+"#;
+    let cfg = config::parse(text).unwrap();
+    let (ike, _) = ike_config(&cfg);
+    let name = |remote: &str, local: &str| {
+        ike.peer_for(remote.parse().unwrap(), local.parse().unwrap())
+            .map(|i| ike.peers[i].name.as_str())
+    };
+    assert_eq!(name("198.51.100.5", "192.0.2.9"), Some("lan"));
+    assert_eq!(name("198.51.100.5", "192.0.2.1"), Some("any"));
+    assert_eq!(name("198.51.100.7", "192.0.2.1"), Some("host"));
+    assert_eq!(name("203.0.113.1", "192.0.2.9"), None);
+}

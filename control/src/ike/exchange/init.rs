@@ -235,7 +235,7 @@ impl Endpoint {
         if !self.cookie_ok(local, remote, parsed) {
             return;
         }
-        let Some(peer) = self.cfg.peer_for(remote.ip()) else {
+        let Some(peer) = self.cfg.peer_for(remote.ip(), local.ip()) else {
             self.log_error(format!(
                 "{}: no ike2 peer configured for this address",
                 remote.ip()
