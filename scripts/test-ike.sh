@@ -71,7 +71,7 @@ $proposal_extra
 
 [[peer]]
 name = "gw"
-address = "$peer/32"
+address = "$peer"
 local-address = "$local"
 exchange-mode = "ike2"
 auth-method = "pre-shared-key"
@@ -650,6 +650,48 @@ case_cookie_charon_init() {
     [ "$cookies" -ge 2 ] || fail "expected our COOKIE and charon's retry with it on the wire"
 }
 
+# IKE and ESP over IPv6 outer addresses (2001:db8:2::/64 on the a-b link), tunsec initiating
+# to charon and to tunsec.
+case_ipv6_outer() {
+    topology_pair
+    in_ns b ip addr add 10.201.2.1/32 dev lo
+    tunsec_config "$WORK/a.toml" "$WORK/a.sock" 10.201.1.1/24 10.201.1.0/24 10.201.2.0/24 \
+        2001:db8:2::1 2001:db8:2::2 2001:db8:2::2 false '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' none
+    charon_config "$WORK/swan-b" 2001:db8:2::2 2001:db8:2::1 10.201.2.0/24 10.201.1.0/24 \
+        aes128-sha256-ecp256 aes128gcm16
+    swan_start b "$WORK/swan-b" || { fail "charon did not start"; return 1; }
+    capture b v-b-a "$WORK/wire.pcap"
+    start_tunsec a "$WORK/a.toml" || return 1
+    if wait_for 15 peer_established "$WORK/a.sock" && wait_for 5 swan_child_installed "$WORK/swan-b"; then
+        log "tunsec -> charon over IPv6: $("$TUNSEC" print remote-peers -s "$WORK/a.sock" | tail -1 | grep -o 'remote-address=[^ ]*')"
+    else
+        fail "no SA with charon over IPv6"
+        tail -5 "$WORK/tunsec-a.log"
+        grep -E 'IKE|CHD|NET' "$WORK/swan-b/charon.log" | tail -8
+        return 1
+    fi
+    check_ping a 10.201.2.1 -I 10.201.1.1
+    stop_capture
+    wire_check "$WORK/wire.pcap" "ipv6.src == 2001:db8:2::1 && udp.port == 4500 && esp" "ESP-in-UDP over IPv6"
+    check_iperf a b 10.201.1.1 10.201.2.1 3
+    SUMMARY+=("$CASE_NAME (charon): iperf3 ${IPERF_GBPS} Gbit/s")
+    ns_cleanup
+    topology_pair
+    tunsec_config "$WORK/a.toml" "$WORK/a.sock" 10.201.1.1/24 10.201.1.0/24 10.201.2.0/24 \
+        2001:db8:2::1 2001:db8:2::2 2001:db8:2::2 false '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' none
+    tunsec_config "$WORK/b.toml" "$WORK/b.sock" 10.201.2.1/24 10.201.2.0/24 10.201.1.0/24 \
+        2001:db8:2::2 2001:db8:2::1 2001:db8:2::1 true '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' none
+    capture b v-b-a "$WORK/wire.pcap"
+    start_tunsec b "$WORK/b.toml" || return 1
+    start_tunsec a "$WORK/a.toml" || return 1
+    wait_for 10 peer_established "$WORK/a.sock" || { fail "tunsec pair did not establish over IPv6"; return 1; }
+    check_ping a 10.201.2.1 -I 10.201.1.1
+    stop_capture
+    wire_check "$WORK/wire.pcap" "ipv6.src == 2001:db8:2::1 && esp && !udp" "plain ESP over IPv6"
+    check_iperf a b 10.201.1.1 10.201.2.1 3
+    SUMMARY+=("$CASE_NAME (tunsec): iperf3 ${IPERF_GBPS} Gbit/s")
+}
+
 CASES=(psk_gcm_ecp256_tunsec_init psk_gcm_ecp256_charon_init
        psk_cbc_sha256_modp2048_tunsec_init psk_cbc_sha256_modp2048_charon_init
        psk_gcm256_x25519_pfs_tunsec_init psk_gcm256_x25519_pfs_charon_init
@@ -658,6 +700,6 @@ CASES=(psk_gcm_ecp256_tunsec_init psk_gcm_ecp256_charon_init
        tt_cbc_sha256_modp2048 tt_chacha_ecp384 tt_gcm256_x25519_pfs_rekey tt_natt
        tt_proposal_mismatch tt_rekey_under_load tt_dpd_restart
        charon_charon_baseline rekey_under_load dpd_restart fragmented_pfs_rekey
-       rekey_by_bytes cookie_charon_init)
+       rekey_by_bytes cookie_charon_init ipv6_outer)
 
 run_cases ike "${ONLY[@]}"
