@@ -614,7 +614,7 @@ add peer=nobody secret=s4
 add peer=d auth-method=eap username=u password=p disabled=yes
 add peer=d auth-method=eap username=u password=p
 /ip ipsec profile add name=p prf-algorithm=sha256
-/ip ipsec mode-config add name=m address=10.201.3.9 connection-mark=vpn
+/ip ipsec mode-config add name=m address=10.201.3.9 connection-mark=vpn address-pool=nopool
 /ip ipsec policy add src-address=10.201.1.0/24 dst-address=10.201.2.0/24 priority=5 tunnel=yes sa-dst-address=192.0.2.3 sa-src-address=192.0.2.1 peer=b
 /ip ipsec user add name=u password=p comment=x
 /ip ipsec manual-sa add name=m disabled=yes
@@ -641,6 +641,7 @@ add peer=d auth-method=eap username=u password=p
             "line 13: /ip ipsec profile prf-algorithm=sha256: tunsec's [[profile]] takes the PRF from hash-algorithm (RouterOS's prf-algorithm=auto); dropped",
             "line 14: /ip ipsec mode-config address=10.201.3.9: tunsec's [[mode-config]] hands out addresses from address-pool only; dropped",
             "line 14: /ip ipsec mode-config connection-mark=vpn: tunsec marks no connections (it has no firewall); dropped",
+            "line 14: /ip ipsec mode-config address-pool=nopool: no /ip pool named \"nopool\" is in the script; written as it is, and tunsec check refuses it until a [[pool]] of that name is added",
             "line 15: /ip ipsec policy priority=5: policies are matched top to bottom, in RouterOS since 6.40 and in tunsec; the order is kept and priority dropped",
             "line 16: /ip ipsec user comment=x: tunsec's [[user]] has no comment; dropped",
             "line 17: /ip ipsec manual-sa disabled=yes: tunsec's [[manual-sa]] has no disabled (an SA no policy names is unused); dropped",
@@ -689,9 +690,12 @@ fn secrets_never_reach_warnings() {
 /ip ipsec key import file-name=k.pem passphrase=TOPSECRET7
 /ip ipsec manual-sa add name=m esp-enc-key=TOPSECRET8 disabled=yes
 /ip ipsec user add name=u password=TOPSECRET9 comment=x
+/ip ipsec peer set [ find secret~"TOPSECRET10" ] passive=yes
+/ip ipsec peer set [ find where secret="TOPSECRET11" and passive=no ] passive=yes
+/ip ipsec peer set [ find secret="TOPSECRET12" ] passive=yes
 "#;
     let imported = run_import(script, false);
-    assert!(imported.warnings.len() >= 5, "{:?}", imported.warnings);
+    assert!(imported.warnings.len() >= 10, "{:?}", imported.warnings);
     for w in warnings(&imported) {
         assert!(!w.contains("TOPSECRET"), "{w}");
     }

@@ -252,9 +252,18 @@ fn read_find(words: &[Word]) -> Find {
     Find::Conditions(conditions)
 }
 
-/// A word as written, for messages (brackets shown, quotes restored; never a secret's place:
-/// callers use this only for `find` expressions and targets).
+/// A word as written, for messages: brackets shown, quotes restored, secrets left out.
 fn describe_word(word: &Word) -> String {
+    // `secret~"..."`, `password="..."`: a condition on a secret shows no value.
+    if let Some(Piece::Bare(first)) = word.pieces.first() {
+        let name: String = first
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        if menus::is_secret(&name) {
+            return format!("{name}(value hidden)");
+        }
+    }
     word.pieces
         .iter()
         .map(|p| match p {

@@ -213,7 +213,26 @@ impl Translator<'_> {
             .entries(Menu::ModeConfig)
             .iter()
             .filter(|e| e.is_changed());
+        let pools: Vec<&str> = self
+            .model
+            .entries(Menu::Pool)
+            .iter()
+            .filter_map(|e| e.value("name"))
+            .collect();
         for (table, entry) in tables.iter_mut().zip(entries) {
+            if let Some(prop) = entry.get("address-pool")
+                && !matches!(prop.value.as_str(), "" | "none")
+                && !pools.contains(&prop.value.as_str())
+            {
+                self.warnings.push(Warning::new(
+                    line_of(entry, prop),
+                    format!("{} {}", Menu::ModeConfig.path(), shown(prop.name, &prop.value)),
+                    format!(
+                        "no /ip pool named {:?} is in the script; written as it is, and tunsec check refuses it until a [[pool]] of that name is added",
+                        prop.value.as_str()
+                    ),
+                ));
+            }
             if !entry.builtin && entry.get("responder").is_none() {
                 table.set_noted(
                     "responder",
