@@ -80,7 +80,7 @@ pub enum Parsed {
     Command(Command),
     /// The script moved to another menu.
     MovedTo(String),
-    /// A scripting command (`:put`, `:local`, `/put`), not configuration.
+    /// A scripting command (`:put`, `:local`, `/put`) as written, not configuration.
     Script {
         line: usize,
         name: String,
@@ -107,10 +107,10 @@ impl CommandParser {
         let mut rest = &words[..];
         let mut path = self.current.clone();
         if let Some(first) = words.first().and_then(Word::bare) {
-            if let Some(name) = first.strip_prefix(':') {
+            if first.starts_with(':') {
                 return Parsed::Script {
                     line: statement.line,
-                    name: name.to_owned(),
+                    name: first.to_owned(),
                 };
             }
             if let Some(absolute) = first.strip_prefix('/') {
@@ -125,7 +125,7 @@ impl CommandParser {
                 {
                     return Parsed::Script {
                         line: statement.line,
-                        name: path[0].clone(),
+                        name: format!("/{}", path[0]),
                     };
                 }
                 rest = &rest[1..];
@@ -347,10 +347,10 @@ mod tests {
             p[4],
             Parsed::Script {
                 line: 5,
-                name: "put".into()
+                name: ":put".into()
             }
         );
-        assert!(matches!(&p[5], Parsed::Script { name, .. } if name == "put"));
+        assert!(matches!(&p[5], Parsed::Script { name, .. } if name == "/put"));
         let c = command(&p[7]);
         assert_eq!(
             (c.menu, c.verb.as_str()),

@@ -131,9 +131,15 @@ pub enum SyntaxErrorKind {
     UnterminatedBracket,
     #[error("] without an opening [")]
     StrayBracket,
+    #[error("[ ... ] nested more than {MAX_BRACKET_DEPTH} deep; expected fewer levels")]
+    TooDeep,
     #[error("the quoted string's \\XX escapes do not spell UTF-8 text; expected UTF-8")]
     NotUtf8,
 }
+
+/// How deep `[ ... ]` may nest (RouterOS scripts use two or three levels; the limit keeps
+/// hostile input from exhausting the stack).
+pub const MAX_BRACKET_DEPTH: usize = 32;
 
 /// Cuts a whole script into statements.
 pub fn statements(text: &str) -> Result<Vec<Statement>, SyntaxError> {
@@ -145,6 +151,8 @@ struct Lexer {
     pos: usize,
     line: usize,
     column: usize,
+    /// Brackets open around the current position.
+    depth: usize,
 }
 
 impl Lexer {
@@ -154,6 +162,7 @@ impl Lexer {
             pos: 0,
             line: 1,
             column: 1,
+            depth: 0,
         }
     }
 
@@ -407,6 +416,16 @@ impl Lexer {
     /// `[ ... ]`, from its opening `[`: the words inside.
     fn bracket(&mut self) -> Result<Vec<Word>, SyntaxError> {
         let (line, column) = (self.line, self.column);
+        if self.depth == MAX_BRACKET_DEPTH {
+            return Err(self.error(line, column, SyntaxErrorKind::TooDeep));
+        }
+        self.depth += 1;
+        let words = self.bracket_contents(line, column);
+        self.depth -= 1;
+        words
+    }
+
+    fn bracket_contents(&mut self, line: usize, column: usize) -> Result<Vec<Word>, SyntaxError> {
         self.bump();
         let mut words = Vec::new();
         loop {
@@ -624,5 +643,17 @@ mod tests {
         assert!(e.to_string().contains("expected \\\" \\\\ \\n"));
         let e = error("add comment=\"\\FF\"");
         assert_eq!(e.kind, SyntaxErrorKind::NotUtf8);
+        let deep = format!("set {}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let e = error(&deep);
+        assert_eq!(
+            (e.column, e.kind),
+            (5 + MAX_BRACKET_DEPTH, SyntaxErrorKind::TooDeep)
+        );
+        let ok = format!(
+            "set {}{}",
+            "[".repeat(MAX_BRACKET_DEPTH),
+            "]".repeat(MAX_BRACKET_DEPTH)
+        );
+        assert!(statements(&ok).is_ok());
     }
 }

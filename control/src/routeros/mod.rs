@@ -10,6 +10,7 @@
 //! the property and its value (never a secret's), and what tunsec does instead.
 
 mod command;
+pub mod fuzzing;
 mod lexer;
 mod menus;
 mod model;
@@ -61,7 +62,7 @@ pub fn import(
             Parsed::MovedTo(_) => {}
             Parsed::Script { line, name } => warnings.push(Warning::new(
                 line,
-                format!(":{name}"),
+                name,
                 "a scripting command, not configuration; skipped",
             )),
         }
@@ -82,7 +83,7 @@ pub fn import(
             .to_owned(),
         "[interface] (the TUN device's addresses): add them for the host that runs it.".to_owned(),
     ];
-    let toml = toml_out::render(&header, &tables.tables);
+    let toml = toml_out::render(&header, &tables);
     Ok(Imported { toml, warnings })
 }
 

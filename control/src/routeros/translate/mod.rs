@@ -27,24 +27,25 @@ enum Mapping {
     Unless(&'static str),
     /// Nowhere: this is why.
     Drop(String),
+    /// Nowhere: the tunsec table has no such key.
+    NoKey,
     /// Nowhere, and nothing lost (a default that tunsec has too).
     Ignore,
 }
 
-/// The tunsec tables, in the order they are written.
-pub struct Tables {
-    pub tables: Vec<TomlTable>,
-}
-
-/// Translates everything the model holds.
-pub fn translate(model: &Model, options: &ImportOptions, warnings: &mut Vec<Warning>) -> Tables {
+/// Translates everything the model holds: tunsec's tables, in the order they are written.
+pub fn translate(
+    model: &Model,
+    options: &ImportOptions,
+    warnings: &mut Vec<Warning>,
+) -> Vec<TomlTable> {
     let mut t = Translator { model, warnings };
     let (peers, peer_profiles) = peer::peers(model, options, t.warnings);
     let profiles = t.simple(Menu::Profile, "profile", profile_mapping);
     let proposals = t.simple(Menu::Proposal, "proposal", proposal_mapping);
     let groups = t.simple(Menu::PolicyGroup, "group", |name, _| match name {
         "name" | "comment" => Mapping::Str(name),
-        _ => Mapping::Drop(String::new()),
+        _ => Mapping::NoKey,
     });
     let mode_configs = t.mode_configs();
     let pools = t.pools(&mode_configs);
@@ -77,7 +78,7 @@ pub fn translate(model: &Model, options: &ImportOptions, warnings: &mut Vec<Warn
     ] {
         tables.extend(part);
     }
-    Tables { tables }
+    tables
 }
 
 struct Translator<'a> {
@@ -122,18 +123,16 @@ fn apply(
                 table.set(key, TomlValue::str(value));
             }
         }
-        Mapping::Drop(why) => {
-            let why = if why.is_empty() {
-                format!("tunsec's [[{}]] has no {}; dropped", table.name, prop.name)
-            } else {
-                why
-            };
-            warnings.push(Warning::new(
-                line_of(entry, prop),
-                format!("{} {}", menu.path(), shown(prop.name, value)),
-                why,
-            ));
-        }
+        Mapping::Drop(why) => warnings.push(Warning::new(
+            line_of(entry, prop),
+            format!("{} {}", menu.path(), shown(prop.name, value)),
+            why,
+        )),
+        Mapping::NoKey => warnings.push(Warning::new(
+            line_of(entry, prop),
+            format!("{} {}", menu.path(), shown(prop.name, value)),
+            format!("tunsec's [[{}]] has no {}; dropped", table.name, prop.name),
+        )),
         Mapping::Ignore => {}
     }
 }
@@ -142,7 +141,7 @@ fn proposal_mapping(name: &'static str, _value: &str) -> Mapping {
     match name {
         "auth-algorithms" | "enc-algorithms" => Mapping::List(name),
         "name" | "comment" | "disabled" | "lifetime" | "pfs-group" => Mapping::Str(name),
-        _ => Mapping::Drop(String::new()),
+        _ => Mapping::NoKey,
     }
 }
 
@@ -158,7 +157,7 @@ fn profile_mapping(name: &'static str, value: &str) -> Mapping {
         ),
         "name" | "dpd-interval" | "hash-algorithm" | "lifetime" | "nat-traversal"
         | "proposal-check" => Mapping::Str(name),
-        _ => Mapping::Drop(String::new()),
+        _ => Mapping::NoKey,
     }
 }
 
@@ -204,7 +203,7 @@ impl Translator<'_> {
             "connection-mark" => Mapping::Drop(
                 "tunsec marks no connections (it has no firewall); dropped".to_owned(),
             ),
-            _ => Mapping::Drop(String::new()),
+            _ => Mapping::NoKey,
         });
         // RouterOS's `add` makes a responder unless told responder=no (the manual: make "a
         // new Mode config entry with responder=no" for a client); tunsec's default is no.
@@ -339,7 +338,7 @@ impl Translator<'_> {
                             .to_owned(),
                     ),
                     name if POLICY_KEYS.contains(&name) => Mapping::Str(name),
-                    _ => Mapping::Drop(String::new()),
+                    _ => Mapping::NoKey,
                 };
                 apply(
                     Menu::Policy,

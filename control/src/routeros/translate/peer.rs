@@ -291,7 +291,7 @@ impl PeerFold {
                 "tunsec's [[peer]] has no remote-key (no rsa-key check of the remote end); dropped"
                     .to_owned(),
             ),
-            _ => Mapping::Drop(String::new()),
+            _ => Mapping::NoKey,
         };
         apply(menu, entry, prop, mapping, table, warnings);
     }
