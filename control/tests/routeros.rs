@@ -620,6 +620,7 @@ add peer=d auth-method=eap username=u password=p
 /ip ipsec manual-sa add name=m disabled=yes
 /ip ipsec key import file-name=k.pem name=k
 /ip ipsec key generate-key key-size=2048 name=k2
+/ip ipsec key add name=k3
 "#;
     let imported = run_import(script, false);
     assert_eq!(
@@ -647,6 +648,7 @@ add peer=d auth-method=eap username=u password=p
             "line 17: /ip ipsec manual-sa disabled=yes: tunsec's [[manual-sa]] has no disabled (an SA no policy names is unused); dropped",
             "line 18: /ip ipsec key import file-name=k.pem: \"k.pem\" is a file on the router: put the key next to the configuration as PEM, where [[key]] \"k\" reads it (file = \"k.pem\")",
             "line 19: /ip ipsec key generate-key: tunsec does not generate keys: make one (openssl genpkey -algorithm RSA) and add a [[key]] with its file; skipped",
+            "line 20: /ip ipsec key add: a key with no file (RouterOS makes keys with import or generate-key); skipped",
         ]
     );
     // The EAP client has no place in tunsec: the check names the key.

@@ -105,8 +105,19 @@ impl CommandParser {
     pub fn parse(&mut self, statement: &Statement) -> Parsed {
         let words = &statement.words;
         let mut rest = &words[..];
+        // `{ ... }` only scopes a script's variables: the commands inside are as without it.
+        while let [first, inner @ ..] = rest
+            && first.bare() == Some("{")
+        {
+            rest = inner;
+        }
+        while let [inner @ .., last] = rest
+            && last.bare() == Some("}")
+        {
+            rest = inner;
+        }
         let mut path = self.current.clone();
-        if let Some(first) = words.first().and_then(Word::bare) {
+        if let Some(first) = rest.first().and_then(Word::bare) {
             if first.starts_with(':') {
                 return Parsed::Script {
                     line: statement.line,
@@ -407,6 +418,15 @@ mod tests {
                 "[ find name~\"rw\" ]".into()
             ))]
         );
+    }
+
+    #[test]
+    fn blocks_hold_ordinary_commands() {
+        let p = parse_all("/ip ipsec proposal\n{ /ip ipsec peer add name=a }\n{\nadd name=p\n}\n");
+        assert_eq!(command(&p[1]).menu, Some(Menu::Peer));
+        assert_eq!(p[2], Parsed::MovedTo("/ip ipsec proposal".into()));
+        assert_eq!(command(&p[3]).menu, Some(Menu::Proposal));
+        assert_eq!(p[4], Parsed::MovedTo("/ip ipsec proposal".into()));
     }
 
     #[test]

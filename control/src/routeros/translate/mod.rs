@@ -294,6 +294,11 @@ impl Translator<'_> {
         let mut out = Vec::new();
         for entry in self.model.entries(Menu::Key) {
             let (Some(name), Some(file)) = (entry.value("name"), entry.value(KEY_FILE)) else {
+                self.warnings.push(Warning::new(
+                    entry.line(),
+                    format!("{} add", Menu::Key.path()),
+                    "a key with no file (RouterOS makes keys with import or generate-key); skipped",
+                ));
                 continue;
             };
             self.warnings.push(Warning::new(
