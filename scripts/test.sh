@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every tunsec test: formatting and lints, unit and integration tests (including the
 # Scapy interop tests), live tunnels between network namespaces (ping, iperf3, tshark), IKEv2
-# interop with strongSwan's charon, the
+# interop with strongSwan's charon, the RouterOS manual's site-to-site example imported with
+# `tunsec import-routeros` and run as a live tunnel, the
 # fuzz targets for a short while, and every benchmark once in test mode.
 # Installs the Debian packages it needs first (run as root on a fresh machine).
 set -euo pipefail
@@ -26,6 +27,9 @@ scripts/test-netns.sh target/release/tunsec
 
 step "IKEv2 against strongSwan in network namespaces"
 scripts/test-ike.sh target/release/tunsec
+
+step "tunsec import-routeros: the manual's site-to-site example as a live tunnel"
+scripts/test-import.sh target/release/tunsec
 
 step "fuzz targets (${TUNSEC_FUZZ_SECONDS:-20}s each)"
 scripts/fuzz.sh "${TUNSEC_FUZZ_SECONDS:-20}"

@@ -6,4 +6,5 @@ pub mod driver;
 pub mod ike;
 pub mod mgmt;
 pub mod netconf;
+pub mod routeros;
 pub mod runtime;

@@ -5,7 +5,7 @@ mod demo;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tunsec::{config, mgmt, runtime};
+use tunsec::{config, mgmt, routeros, runtime};
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +48,17 @@ enum Command {
         #[arg(short, long)]
         socket: Option<PathBuf>,
     },
+    /// Translate a RouterOS /ip ipsec export or script (and the /ip pool entries its
+    /// mode-configs use) into tunsec TOML on stdout; what cannot be carried over is
+    /// reported on stderr with its line.
+    ImportRouteros {
+        /// The RouterOS script (.rsc, `/export` output); `-` reads standard input.
+        file: PathBuf,
+        /// Write exchange-mode = ike2 for IKEv1 peers (main, RouterOS's default, and the
+        /// others): tunsec negotiates only IKEv2, so the other end must run ike2 too.
+        #[arg(long)]
+        ike2: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -74,6 +85,9 @@ fn main() -> ExitCode {
             config,
             socket,
         } => print(&menu, config, socket),
+        Command::ImportRouteros { file, ike2 } => {
+            routeros::run(&file, &routeros::ImportOptions { ike2 })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

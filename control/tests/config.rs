@@ -286,6 +286,7 @@ fn the_reference_lists_every_key() {
         "[[peer]]",
         "[[profile]]",
         "[[mode-config]]",
+        "[[pool]]",
         "[[user]]",
         "[[key]]",
         "[[manual-sa]]",
@@ -676,7 +677,7 @@ fn unknown_and_misplaced_tables() {
         &[at(
             "(top level)",
             "deamon",
-            "unknown table (did you mean \"daemon\"?); accepted: [daemon], [interface], [[policy]], [[proposal]], [[group]], [[peer]], [[profile]], [[mode-config]], [[user]], [[key]], [[manual-sa]]",
+            "unknown table (did you mean \"daemon\"?); accepted: [daemon], [interface], [[policy]], [[proposal]], [[group]], [[peer]], [[profile]], [[mode-config]], [[pool]], [[user]], [[key]], [[manual-sa]]",
         )],
     );
     assert_errors(
@@ -1461,6 +1462,49 @@ fn profiles_mode_configs_users_keys() {
                 "[[key]] \"k\"",
                 "file",
                 "missing; accepted: the path of a PEM key file",
+            ),
+        ],
+    );
+}
+
+#[test]
+fn pools_and_the_mode_configs_using_them() {
+    let c = parse(
+        "[[pool]]\nname = \"rw\"\nranges = \"192.0.2.10-192.0.2.20,10.201.3.0/30\"\nnext-pool = \"spare\"\n[[pool]]\nname = \"spare\"\nranges = [\"10.201.4.7\"]\n[[mode-config]]\nname = \"rw-conf\"\nresponder = \"yes\"\naddress-pool = \"rw\"\n",
+    )
+    .unwrap();
+    let rw = &c.pool[0];
+    let ranges: Vec<String> = rw.ranges.iter().map(ToString::to_string).collect();
+    assert_eq!(ranges, ["192.0.2.10-192.0.2.20", "10.201.3.0-10.201.3.3"]);
+    assert_eq!(rw.next_pool.as_deref(), Some("spare"));
+    assert_eq!(c.pool[1].ranges[0].to_string(), "10.201.4.7");
+    let m = c.mode_config.iter().find(|m| m.name == "rw-conf").unwrap();
+    assert_eq!(m.address_pool.as_deref(), Some("rw"));
+
+    let accepted = "accepted: address ranges such as \"192.0.2.10-192.0.2.99\", prefixes such as \"10.201.3.0/24\", or single addresses";
+    assert_errors(
+        "[[pool]]\nname = \"a\"\nranges = \"192.0.2.20-192.0.2.10\"\nnext-pool = \"a\"\n[[pool]]\nname = \"b\"\nnext-pool = \"c\"\n[[mode-config]]\nname = \"m\"\naddress-pool = \"rw\"\n",
+        &[
+            at(
+                "[[pool]] \"a\"",
+                "ranges",
+                &format!("\"192.0.2.20-192.0.2.10\" is not valid; {accepted}"),
+            ),
+            at(
+                "[[pool]] \"a\"",
+                "next-pool",
+                "\"a\" is this pool itself; accepted: another [[pool]]'s name, or none",
+            ),
+            at("[[pool]] \"b\"", "ranges", &format!("missing; {accepted}")),
+            at(
+                "[[mode-config]] \"m\"",
+                "address-pool",
+                "\"rw\" is not defined; defined: \"a\", \"b\" (or none)",
+            ),
+            at(
+                "[[pool]] \"b\"",
+                "next-pool",
+                "\"c\" is not defined; defined: \"a\", \"b\" (or none)",
             ),
         ],
     );

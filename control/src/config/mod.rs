@@ -2,7 +2,8 @@
 //!
 //! Each menu is a table named after it and each property keeps the manual's name, type and
 //! default: `[[policy]]`, `[[proposal]]`, `[[peer]]`, `[[profile]]`, `[[mode-config]]`,
-//! `[[user]]`, `[[group]]`, `[[key]]` and `[[manual-sa]]` (manually keyed SAs), plus
+//! `[[user]]`, `[[group]]`, `[[key]]`, `[[pool]]` (`/ip pool`, for mode-config) and
+//! `[[manual-sa]]` (manually keyed SAs), plus
 //! `[daemon]` and `[interface]` for what a router would otherwise provide. Times take the
 //! manual's forms (`30m`, `1d2h30m`, whole seconds), booleans `yes`/`no` or `true`/`false`,
 //! lists a TOML array or RouterOS's comma-separated string. `config/reference.toml` lists
@@ -17,6 +18,7 @@ mod manual_sa;
 mod mode_config;
 mod peer;
 mod policy;
+mod pool;
 mod proposal;
 mod reader;
 mod time;
@@ -38,6 +40,7 @@ pub use error::{ConfigError, ConfigIssue};
 pub use manual_sa::{DEFAULT_REPLAY_WINDOW, KeyPair, ManualSa, SpiPair};
 pub use mode_config::{Group, Key, ModeConfig, REQUEST_ONLY, User};
 pub use peer::{AuthMethod, CompatibilityOption, ExchangeMode, GeneratePolicy, MyId, Peer};
+pub use pool::{AddressRange, Pool};
 pub use proposal::{DhGroup, HashAlgorithm, IkeEncAlgorithm, Profile, Proposal, ProposalCheck};
 pub use reader::Secret;
 pub use time::{format_time, parse_time};
@@ -59,6 +62,8 @@ pub struct Config {
     pub peer: Vec<Peer>,
     pub profile: Vec<Profile>,
     pub mode_config: Vec<ModeConfig>,
+    /// `/ip pool` address ranges that mode-configs hand out.
+    pub pool: Vec<Pool>,
     pub user: Vec<User>,
     pub key: Vec<Key>,
     pub manual_sa: Vec<ManualSa>,
@@ -245,6 +250,8 @@ pub(crate) struct Draft {
     pub config: Config,
     pub policy_meta: Vec<EntryMeta>,
     pub peer_meta: Vec<EntryMeta>,
+    pub mode_config_meta: Vec<EntryMeta>,
+    pub pool_meta: Vec<EntryMeta>,
     pub manual_sa_meta: Vec<EntryMeta>,
 }
 
@@ -257,6 +264,7 @@ const ARRAY_TABLES: &[&str] = &[
     "peer",
     "profile",
     "mode-config",
+    "pool",
     "user",
     "key",
     "manual-sa",
@@ -315,10 +323,12 @@ fn read_config(root: &Table, issues: &mut Vec<ConfigIssue>) -> Draft {
     check_unique_names("peer", peer.iter().map(|x| x.name.as_str()), issues);
     let (mut profile, _) = read_array(root, "profile", issues, proposal::read_profile);
     check_unique_names("profile", profile.iter().map(|x| x.name.as_str()), issues);
-    let (mut mode_config, _) =
+    let (mut mode_config, mut mode_config_meta) =
         read_array(root, "mode-config", issues, mode_config::read_mode_config);
     let names = mode_config.iter().map(|x| x.name.as_str());
     check_unique_names("mode-config", names, issues);
+    let (pool, pool_meta) = read_array(root, "pool", issues, pool::read_pool);
+    check_unique_names("pool", pool.iter().map(|x| x.name.as_str()), issues);
     let (user, _) = read_array(root, "user", issues, mode_config::read_user);
     check_unique_names("user", user.iter().map(|x| x.name.as_str()), issues);
     let (key, _) = read_array(root, "key", issues, mode_config::read_key);
@@ -346,6 +356,7 @@ fn read_config(root: &Table, issues: &mut Vec<ConfigIssue>) -> Draft {
     }
     if !mode_config.iter().any(|m| m.name == REQUEST_ONLY) {
         mode_config.insert(0, ModeConfig::request_only());
+        mode_config_meta.insert(0, EntryMeta::default());
     }
 
     Draft {
@@ -358,12 +369,15 @@ fn read_config(root: &Table, issues: &mut Vec<ConfigIssue>) -> Draft {
             peer,
             profile,
             mode_config,
+            pool,
             user,
             key,
             manual_sa,
         },
         policy_meta,
         peer_meta,
+        mode_config_meta,
+        pool_meta,
         manual_sa_meta,
     }
 }

@@ -21,6 +21,7 @@ pub(crate) fn cross_check(draft: &Draft, issues: &mut Vec<ConfigIssue>) {
     check_manual_sas(draft, issues);
     check_peers(draft, issues);
     check_peer_overlap(&draft.config.peer, &draft.peer_meta, issues);
+    check_pools(draft, issues);
     if issues.is_empty() {
         dry_run_installs(&draft.config, issues);
     }
@@ -436,6 +437,37 @@ fn check_peers(draft: &Draft, issues: &mut Vec<ConfigIssue>) {
             let mut message = undefined(g, c.group.iter().map(|x| x.name.as_str()));
             message.push_str(" (or none)");
             issue("policy-template-group", message);
+        }
+    }
+}
+
+/// A mode-config's address-pool and a pool's next-pool name a `[[pool]]`, as RouterOS
+/// requires of `/ip pool` names.
+fn check_pools(draft: &Draft, issues: &mut Vec<ConfigIssue>) {
+    let c = &draft.config;
+    let pools = || c.pool.iter().map(|x| x.name.as_str());
+    for (m, meta) in c.mode_config.iter().zip(&draft.mode_config_meta) {
+        if let Some(pool) = &m.address_pool
+            && !meta.failed("address-pool")
+            && !c.pool.iter().any(|x| x.name == *pool)
+        {
+            let mut message = undefined(pool, pools());
+            message.push_str(" (or none)");
+            issues.push(ConfigIssue::new(
+                &meta.location,
+                Some("address-pool"),
+                message,
+            ));
+        }
+    }
+    for (p, meta) in c.pool.iter().zip(&draft.pool_meta) {
+        if let Some(next) = &p.next_pool
+            && !meta.failed("next-pool")
+            && !c.pool.iter().any(|x| x.name == *next)
+        {
+            let mut message = undefined(next, pools());
+            message.push_str(" (or none)");
+            issues.push(ConfigIssue::new(&meta.location, Some("next-pool"), message));
         }
     }
 }
