@@ -4,6 +4,9 @@
 pub mod config;
 pub mod driver;
 pub mod ike;
+pub mod logging;
 pub mod mgmt;
 pub mod netconf;
+pub mod reload;
 pub mod runtime;
+pub mod service;

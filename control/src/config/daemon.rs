@@ -1,6 +1,7 @@
 //! `[daemon]` (how tunsec runs) and `[interface]` (the TUN device the protected traffic
 //! enters and leaves by). Neither has a RouterOS menu; they replace the router around it.
 
+use std::net::SocketAddr;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
@@ -10,7 +11,13 @@ use toml::Table;
 use super::error::ConfigIssue;
 use super::reader::{Reader, keyword_enum, quote, show};
 
-pub(crate) const DAEMON_KEYS: &[&str] = &["control-socket", "log-level", "workers"];
+pub(crate) const DAEMON_KEYS: &[&str] = &[
+    "control-socket",
+    "log-level",
+    "log-topics",
+    "metrics-listen",
+    "workers",
+];
 pub(crate) const INTERFACE_KEYS: &[&str] = &["address", "mtu", "name", "routes"];
 
 /// Where `tunsec` listens for `tunsec` commands unless `control-socket` says otherwise.
@@ -48,6 +55,10 @@ pub struct Daemon {
     /// The Unix socket `tunsec` commands talk to the daemon through.
     pub control_socket: PathBuf,
     pub log_level: LogLevel,
+    /// RouterOS `/system logging` topic rules (`"ipsec,!debug"`); empty: every topic.
+    pub log_topics: Vec<String>,
+    /// Where the Prometheus text endpoint listens; `None`: off.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for Daemon {
@@ -56,6 +67,8 @@ impl Default for Daemon {
             workers: Workers::Auto,
             control_socket: PathBuf::from(DEFAULT_CONTROL_SOCKET),
             log_level: LogLevel::Info,
+            log_topics: Vec::new(),
+            metrics_listen: None,
         }
     }
 }
@@ -119,6 +132,38 @@ pub(crate) fn read_daemon(table: Option<&Table>, issues: &mut Vec<ConfigIssue>) 
     }
     if let Some(level) = r.keyword("log-level") {
         daemon.log_level = level;
+    }
+    let accepted = "a list of topic rules such as [\"ipsec\", \"system,!debug\"]: topics separated by commas, each optionally prefixed by '!'";
+    if let Some(rules) = r.read("log-topics", accepted, |v| {
+        let items: Vec<&toml::Value> = match v {
+            toml::Value::Array(a) => a.iter().collect(),
+            one @ toml::Value::String(_) => vec![one],
+            other => return Err(format!("{} is not a list", show(other))),
+        };
+        items
+            .into_iter()
+            .map(|item| match item {
+                toml::Value::String(s) => s
+                    .parse::<crate::logging::TopicRule>()
+                    .map(|_| s.clone())
+                    .map_err(|_| format!("{} is not a topic rule", quote(s))),
+                other => Err(format!("{} in the list is not a string", show(other))),
+            })
+            .collect()
+    }) {
+        daemon.log_topics = rules;
+    }
+    if let Some(listen) = r.string("metrics-listen") {
+        match listen.parse::<SocketAddr>() {
+            Ok(a) => daemon.metrics_listen = Some(a),
+            Err(_) => r.issue(
+                "metrics-listen",
+                format!(
+                    "{} is not an address and port; accepted: an address and port such as \"127.0.0.1:9474\" or \"[::1]:9474\"",
+                    quote(&listen)
+                ),
+            ),
+        }
     }
     daemon
 }

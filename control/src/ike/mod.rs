@@ -11,6 +11,7 @@ mod exchange;
 pub mod fuzzing;
 pub mod peers;
 pub mod proposal;
+pub mod reconfigure;
 pub mod sa;
 pub mod ts;
 pub mod wire;
