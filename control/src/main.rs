@@ -190,10 +190,7 @@ fn main() -> ExitCode {
             count,
             target,
         } => monitor(&target, interval, count),
-        Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "tunsec", &mut std::io::stdout());
-            Ok(())
-        }
+        Command::Completions { shell } => completions(shell),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -201,6 +198,18 @@ fn main() -> ExitCode {
             eprintln!("tunsec: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Writes the completion script; built in memory first, since clap_complete panics on a
+/// write error (a closed pipe) instead of returning it.
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "tunsec", &mut script);
+    match std::io::stdout().write_all(&script) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
 }
 

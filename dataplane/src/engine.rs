@@ -185,8 +185,13 @@ impl Engine {
         }
         self.outbound = outbound;
         self.spd = spd;
-        for i in 0..self.spd.len() {
-            if let Some(id) = self.spd.id_at(i) {
+        // The table is shared by every worker: report only the rows whose SAs live here, or
+        // this worker would overwrite the owner's state with its own emptiness.
+        let mut rows: Vec<usize> = self.sad.iter().filter_map(|(_, sa)| sa.policy).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        for row in rows {
+            if let Some(id) = self.spd.id_at(row) {
                 self.refresh_ph2(id);
             }
         }

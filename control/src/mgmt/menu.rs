@@ -157,6 +157,7 @@ pub const SPECS: &[MenuSpec] = &[
             "exchange-mode",
             "profile",
             "auth-method",
+            "secret",
             "my-id",
             "send-initial-contact",
         ],
@@ -410,7 +411,7 @@ mod tests {
     }
 
     #[test]
-    fn flags_are_shown_properties_or_letters_not_both_twice() {
+    fn flag_letters_are_unique_per_menu() {
         for s in SPECS {
             let mut letters: Vec<char> = s.flags.iter().map(|f| f.letter).collect();
             letters.sort_unstable();
