@@ -204,13 +204,9 @@ fn main() -> ExitCode {
 /// Writes the completion script; built in memory first, since clap_complete panics on a
 /// write error (a closed pipe) instead of returning it.
 fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
-    use std::io::Write;
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "tunsec", &mut script);
-    match std::io::stdout().write_all(&script) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
-    }
+    out(&String::from_utf8_lossy(&script))
 }
 
 fn check(path: &std::path::Path) -> anyhow::Result<()> {
@@ -244,20 +240,27 @@ fn print(words: &[String], json: bool, show_keys: bool, target: &Target) -> anyh
     let socket = target.socket()?;
     let value = protocol::call(&socket, Request::Print { menu, show_keys })?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&value)?);
-        return Ok(());
+        return out(&(serde_json::to_string_pretty(&value)? + "\n"));
     }
     let doc: mgmt::menu::MenuDocument = serde_json::from_value(value)?;
-    print!("{}", render(menu.spec(), &doc, layout));
-    Ok(())
+    out(&render(menu.spec(), &doc, layout))
+}
+
+/// Writes to stdout; a reader that stopped early (`| grep -q`, `| head`) is not an error.
+fn out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 fn command(target: &Target, request: Request) -> anyhow::Result<()> {
     let value = protocol::call(&target.socket()?, request)?;
-    if let Some(line) = value.get("result").and_then(serde_json::Value::as_str) {
-        println!("{line}");
+    match value.get("result").and_then(serde_json::Value::as_str) {
+        Some(line) => out(&format!("{line}\n")),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn monitor(target: &Target, interval: f64, count: u64) -> anyhow::Result<()> {
