@@ -19,6 +19,9 @@ use tunsec::{mgmt, runtime, service};
     about = "Userspace IPsec (ESP/AH) VPN endpoint with IKEv2, configured like RouterOS /ip ipsec"
 )]
 struct Cli {
+    /// -c FILE / -s SOCKET may come before the subcommand or after it.
+    #[command(flatten)]
+    target: Target,
     #[command(subcommand)]
     command: Command,
 }
@@ -26,15 +29,29 @@ struct Cli {
 /// Which running daemon a command talks to.
 #[derive(Args, Debug, Clone)]
 struct Target {
-    /// Find the daemon's control socket from this config file ([daemon] control-socket).
-    #[arg(short, long, conflicts_with = "socket", value_name = "FILE")]
+    /// The config file (run, check), or where to find the daemon's control socket
+    /// ([daemon] control-socket) for the other commands.
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "socket",
+        value_name = "FILE"
+    )]
     config: Option<PathBuf>,
     /// The daemon's control socket.
-    #[arg(short, long, value_name = "SOCKET")]
+    #[arg(short, long, global = true, value_name = "SOCKET")]
     socket: Option<PathBuf>,
 }
 
 impl Target {
+    /// The config file `run` and `check` need.
+    fn config_file(&self) -> anyhow::Result<PathBuf> {
+        self.config
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("name the configuration file with -c FILE"))
+    }
+
     fn socket(&self) -> anyhow::Result<PathBuf> {
         match (&self.socket, &self.config) {
             (Some(s), _) => Ok(s.clone()),
@@ -55,10 +72,9 @@ enum Command {
     /// crosses the wire and the statistics counters.
     Demo,
     /// Run the endpoint: bring up the TUN device and carry traffic as the config says.
+    ///
+    /// The configuration (-c FILE, TOML) must not be readable by others when it holds secrets.
     Run {
-        /// Configuration file (TOML); must not be readable by others when it holds secrets.
-        #[arg(short, long, value_name = "FILE")]
-        config: PathBuf,
         /// Most verbose messages logged (overrides [daemon] log-level).
         #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
         log_level: Option<LogLevel>,
@@ -69,10 +85,7 @@ enum Command {
     },
     /// Validate a configuration file; every error names the table, entry, key, the bad
     /// value and the accepted values.
-    Check {
-        #[arg(short, long, value_name = "FILE")]
-        config: PathBuf,
-    },
+    Check,
     /// Print a menu of the running daemon, as RouterOS's `/ip ipsec <menu> print` does.
     #[command(after_help = format!(
         "Menus: {}.\n\nExamples:\n  tunsec print remote-peers -c /etc/tunsec/tunsec.toml\n  tunsec print policy detail\n  tunsec print installed-sa --json --show-keys",
@@ -89,8 +102,6 @@ enum Command {
         /// Include keys and secrets (installed-sa enc-key/auth-key, peer secret, user password).
         #[arg(long)]
         show_keys: bool,
-        #[command(flatten)]
-        target: Target,
     },
     /// /ip ipsec remote-peers commands.
     RemotePeers {
@@ -104,10 +115,7 @@ enum Command {
     },
     /// Make the running daemon re-read its config file and apply what changed; unchanged SAs
     /// and IKE SAs keep running, a file that fails `check` is refused (same as SIGHUP).
-    Reload {
-        #[command(flatten)]
-        target: Target,
-    },
+    Reload,
     /// Live view of remote peers and per-SA rates (bytes/s, packets/s), refreshed like top.
     Monitor {
         /// Seconds between refreshes.
@@ -116,8 +124,6 @@ enum Command {
         /// Stop after this many refreshes (0: until Ctrl-C).
         #[arg(long, default_value_t = 0)]
         count: u64,
-        #[command(flatten)]
-        target: Target,
     },
     /// Print a shell completion script (e.g. `tunsec completions bash > /etc/bash_completion.d/tunsec`).
     Completions { shell: clap_complete::Shell },
@@ -127,19 +133,13 @@ enum Command {
 enum RemotePeersAction {
     /// Disconnect every remote peer (delete all IKE SAs and their child SAs; peers that
     /// initiate connect again by themselves).
-    KillConnections {
-        #[command(flatten)]
-        target: Target,
-    },
+    KillConnections,
 }
 
 #[derive(Subcommand)]
 enum InstalledSaAction {
     /// Remove every negotiated SA; IKE negotiates fresh ones (manual SAs are kept).
-    Flush {
-        #[command(flatten)]
-        target: Target,
-    },
+    Flush,
 }
 
 fn parse_level(s: &str) -> Result<LogLevel, String> {
@@ -154,6 +154,7 @@ fn parse_rule(s: &str) -> Result<String, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let target = cli.target;
     let result = match cli.command {
         Command::Hwinfo => {
             print!("{}", tunsec_dataplane::crypto::cpu::hwinfo_table());
@@ -161,35 +162,31 @@ fn main() -> ExitCode {
         }
         Command::Demo => demo::run(),
         Command::Run {
-            config,
             log_level,
             log_topics,
-        } => runtime::run(
-            &config,
-            runtime::LogOverride {
-                level: log_level,
-                topics: (!log_topics.is_empty()).then_some(log_topics),
-            },
-        ),
-        Command::Check { config } => check(&config),
+        } => target.config_file().and_then(|config| {
+            runtime::run(
+                &config,
+                runtime::LogOverride {
+                    level: log_level,
+                    topics: (!log_topics.is_empty()).then_some(log_topics),
+                },
+            )
+        }),
+        Command::Check => target.config_file().and_then(|config| check(&config)),
         Command::Print {
             words,
             json,
             show_keys,
-            target,
         } => print(&words, json, show_keys, &target),
         Command::RemotePeers {
-            action: RemotePeersAction::KillConnections { target },
+            action: RemotePeersAction::KillConnections,
         } => command(&target, Request::KillConnections),
         Command::InstalledSa {
-            action: InstalledSaAction::Flush { target },
+            action: InstalledSaAction::Flush,
         } => command(&target, Request::FlushInstalledSa),
-        Command::Reload { target } => command(&target, Request::Reload),
-        Command::Monitor {
-            interval,
-            count,
-            target,
-        } => monitor(&target, interval, count),
+        Command::Reload => command(&target, Request::Reload),
+        Command::Monitor { interval, count } => monitor(&target, interval, count),
         Command::Completions { shell } => completions(shell),
     };
     match result {

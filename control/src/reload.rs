@@ -98,8 +98,16 @@ pub fn plan(old: &Config, new: &Config) -> ReloadPlan {
             .any(|p| !out.keep_rows.contains(&p.index));
     out.ike_changed = peers_differ || policies_differ;
 
-    if old.daemon != new.daemon {
-        out.restart_needed.push("[daemon]");
+    // log-level and log-topics apply at once; the rest of [daemon] is set up at start.
+    let (d, e) = (&old.daemon, &new.daemon);
+    if d.workers != e.workers {
+        out.restart_needed.push("[daemon] workers");
+    }
+    if d.control_socket != e.control_socket {
+        out.restart_needed.push("[daemon] control-socket");
+    }
+    if d.metrics_listen != e.metrics_listen {
+        out.restart_needed.push("[daemon] metrics-listen");
     }
     let (i, j) = (&old.interface, &new.interface);
     if i.name != j.name {
@@ -194,6 +202,17 @@ proposal = "site"
         assert_eq!(p.keep_peers, vec!["b".to_owned()]);
         assert!(p.keep_rows.is_empty());
         assert!(p.ike_changed);
+    }
+
+    #[test]
+    fn log_settings_apply_without_a_restart() {
+        let old = cfg(BASE);
+        let new = cfg(&format!(
+            "[daemon]\nlog-level = \"debug\"\nworkers = 3\n{BASE}"
+        ));
+        let p = plan(&old, &new);
+        assert_eq!(p.restart_needed, vec!["[daemon] workers"]);
+        assert_eq!(p.keep_rows, vec![0]);
     }
 
     #[test]

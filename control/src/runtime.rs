@@ -963,8 +963,20 @@ impl Daemon {
         let Some(ike) = self.ike.as_mut() else {
             return "no IKE peers configured; nothing to kill".to_owned();
         };
-        let n = ike.endpoint.remote_peers(Instant::now()).len();
+        let peers = ike.endpoint.remote_peers(Instant::now());
+        let n = peers.len();
         ike.endpoint.kill_all(Instant::now());
+        for p in peers {
+            logging::emit(
+                "ipsec",
+                &format!(
+                    "{} ike2 SA deleted (kill-connections), peer {}, {} child SA(s)",
+                    p.remote.ip(),
+                    p.peer,
+                    p.ph2_active
+                ),
+            );
+        }
         self.carry_out_ike();
         let line = format!("killed {n} IKE SA(s) and their child SAs");
         logging::emit("ipsec", &format!("remote-peers kill-connections: {line}"));

@@ -161,3 +161,205 @@ impl Endpoint {
         dropped
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::time::{Duration, Instant};
+
+    use super::super::endpoint::{Action, Endpoint};
+    use super::super::peers::ike_config;
+    use crate::config::{self, Config};
+
+    fn side(me: &str, peer: &str, lan_me: u8, lan_peer: u8, passive: bool, secret: &str) -> String {
+        format!(
+            r#"
+[[profile]]
+name = "p1"
+hash-algorithm = "sha256"
+dh-group = ["ecp256"]
+
+[[proposal]]
+name = "p2"
+enc-algorithms = ["aes-128-gcm"]
+pfs-group = "none"
+
+[[peer]]
+name = "other"
+address = "{peer}/32"
+local-address = "{me}"
+exchange-mode = "ike2"
+secret = "{secret}"
+profile = "p1"
+passive = {passive}
+
+[[policy]]
+src-address = "10.201.{lan_me}.0/24"
+dst-address = "10.201.{lan_peer}.0/24"
+sa-src-address = "{me}"
+sa-dst-address = "{peer}"
+tunnel = true
+peer = "other"
+proposal = "p2"
+"#
+        )
+    }
+
+    fn second(me: &str, peer: &str, lan_me: u8, lan_peer: u8) -> String {
+        format!(
+            r#"
+[[policy]]
+src-address = "10.201.{lan_me}.0/24"
+dst-address = "10.201.{lan_peer}.0/24"
+sa-src-address = "{me}"
+sa-dst-address = "{peer}"
+tunnel = true
+peer = "other"
+proposal = "p2"
+"#
+        )
+    }
+
+    /// What one end did.
+    #[derive(Default, Debug)]
+    struct Seen {
+        installs: Vec<(usize, u32)>,
+        removes: Vec<u32>,
+    }
+
+    /// Shuttles messages between the two ends for `seconds` simulated seconds.
+    fn run(eps: &mut [Endpoint; 2], now: &mut Instant, seconds: u64) -> [Seen; 2] {
+        let addrs: [SocketAddr; 2] = [
+            "192.0.2.1:500".parse().unwrap(),
+            "192.0.2.2:500".parse().unwrap(),
+        ];
+        let mut seen = [Seen::default(), Seen::default()];
+        let end = *now + Duration::from_secs(seconds);
+        while *now < end {
+            for ep in eps.iter_mut() {
+                ep.tick(*now);
+            }
+            let mut moved = true;
+            while moved {
+                moved = false;
+                for i in 0..2 {
+                    for a in eps[i].take_actions() {
+                        match a {
+                            Action::Send { message, .. } => {
+                                moved = true;
+                                eps[1 - i].handle(*now, addrs[1 - i], addrs[i], &message);
+                            }
+                            Action::Install(c) => {
+                                seen[i].installs.push((c.policy_index, c.inbound.spi))
+                            }
+                            Action::Remove { inbound_spi, .. } => seen[i].removes.push(inbound_spi),
+                            Action::Log(_) => {}
+                        }
+                    }
+                }
+            }
+            *now += Duration::from_millis(500);
+        }
+        seen
+    }
+
+    fn cfg(text: &str) -> Config {
+        config::parse(text).unwrap()
+    }
+
+    fn ike_spis(ep: &Endpoint) -> Vec<String> {
+        ep.remote_peers(Instant::now())
+            .into_iter()
+            .map(|r| r.spi_i)
+            .collect()
+    }
+
+    fn pair(now: Instant) -> ([Endpoint; 2], [Config; 2]) {
+        let a = cfg(&side("192.0.2.1", "192.0.2.2", 1, 2, false, "s1"));
+        let b = cfg(&side("192.0.2.2", "192.0.2.1", 2, 1, true, "s1"));
+        let eps = [
+            Endpoint::new(ike_config(&a).0, now),
+            Endpoint::new(ike_config(&b).0, now),
+        ];
+        (eps, [a, b])
+    }
+
+    #[test]
+    fn a_new_policy_is_negotiated_on_the_running_ike_sa() {
+        let mut now = Instant::now();
+        let (mut eps, [a, b]) = pair(now);
+        let seen = run(&mut eps, &mut now, 3);
+        assert_eq!(seen[0].installs.len(), 1);
+        let before = ike_spis(&eps[0]);
+        let a2 = cfg(&format!(
+            "{}{}",
+            side("192.0.2.1", "192.0.2.2", 1, 2, false, "s1"),
+            second("192.0.2.1", "192.0.2.2", 1, 3)
+        ));
+        let b2 = cfg(&format!(
+            "{}{}",
+            side("192.0.2.2", "192.0.2.1", 2, 1, true, "s1"),
+            second("192.0.2.2", "192.0.2.1", 3, 1)
+        ));
+        for (ep, (old, new)) in eps.iter_mut().zip([(&a, &a2), (&b, &b2)]).rev() {
+            let plan = crate::reload::plan(old, new);
+            let done = ep.reconfigure(now, ike_config(new).0, &plan.keep_peers, &plan.keep_rows);
+            assert_eq!((done.kept, done.deleted, done.children_deleted), (1, 0, 0));
+        }
+        let seen = run(&mut eps, &mut now, 3);
+        assert_eq!(ike_spis(&eps[0]), before, "the IKE SA carried on");
+        assert!(
+            seen[0].removes.is_empty() && seen[1].removes.is_empty(),
+            "{seen:?}"
+        );
+        assert_eq!(
+            seen[0].installs.iter().map(|i| i.0).collect::<Vec<_>>(),
+            vec![1]
+        );
+        assert_eq!(
+            seen[1].installs.iter().map(|i| i.0).collect::<Vec<_>>(),
+            vec![1]
+        );
+        assert_eq!(eps[0].remote_peers(now)[0].ph2_active, 2);
+    }
+
+    #[test]
+    fn a_changed_secret_renegotiates_the_peer() {
+        let mut now = Instant::now();
+        let (mut eps, [a, b]) = pair(now);
+        run(&mut eps, &mut now, 3);
+        let before = ike_spis(&eps[0]);
+        let a2 = cfg(&side("192.0.2.1", "192.0.2.2", 1, 2, false, "s2"));
+        let b2 = cfg(&side("192.0.2.2", "192.0.2.1", 2, 1, true, "s2"));
+        for (ep, (old, new)) in eps.iter_mut().zip([(&a, &a2), (&b, &b2)]).rev() {
+            let plan = crate::reload::plan(old, new);
+            let done = ep.reconfigure(now, ike_config(new).0, &plan.keep_peers, &plan.keep_rows);
+            assert_eq!(done.deleted, 1);
+        }
+        let seen = run(&mut eps, &mut now, 3);
+        let after = ike_spis(&eps[0]);
+        assert_eq!(after.len(), 1);
+        assert_ne!(after, before, "a new IKE SA with the new secret");
+        assert_eq!(eps[0].remote_peers(now)[0].state, "established");
+        assert_eq!(seen[0].installs.len(), 1);
+    }
+
+    #[test]
+    fn flushed_children_come_back_from_the_initiating_side() {
+        let mut now = Instant::now();
+        let (mut eps, _) = pair(now);
+        let first = run(&mut eps, &mut now, 3);
+        let old_spi = first[0].installs[0].1;
+        assert_eq!(eps[0].flush_children(now), 1);
+        let seen = run(&mut eps, &mut now, 3);
+        assert_eq!(seen[0].removes, vec![old_spi], "ours removed");
+        assert_eq!(
+            seen[1].removes.len(),
+            1,
+            "the peer removed its pair on our Delete"
+        );
+        assert_eq!(seen[0].installs.len(), 1, "a fresh pair negotiated");
+        assert_ne!(seen[0].installs[0].1, old_spi);
+        assert_eq!(eps[1].remote_peers(now)[0].ph2_active, 1);
+    }
+}

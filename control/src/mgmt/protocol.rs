@@ -92,9 +92,9 @@ pub fn error(message: &str) -> Value {
 /// Why a client got no usable answer.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
-    #[error("the daemon's answer is not valid JSON: {0}")]
+    #[error("the daemon's answer is not valid JSON")]
     Json(#[from] serde_json::Error),
     /// The daemon refused the request; its message.
     #[error("{0}")]
