@@ -24,8 +24,11 @@ LOGS=$(mktemp -d /tmp/tunsec-demo.XXXXXX)
 echo "==> namespaces $(ns a) and $(ns b), veth 192.0.2.1 <-> 192.0.2.2"
 topology_pair
 for site in b a; do
-    $TUNSEC check -c config/ike-site-$site.toml
-    ns_spawn $site "$LOGS/$site.log" $TUNSEC run -c config/ike-site-$site.toml >/dev/null
+    # The daemon refuses a config holding a secret that other users could read: run a
+    # private copy (in a 0700 directory, mode 0600), as /etc/tunsec would hold it.
+    install -m 0600 config/ike-site-$site.toml "$LOGS/ike-site-$site.toml"
+    $TUNSEC check -c "$LOGS/ike-site-$site.toml"
+    ns_spawn $site "$LOGS/$site.log" $TUNSEC run -c "$LOGS/ike-site-$site.toml" >/dev/null
     wait_for 10 in_ns $site ip link show tunsec0 up || { cat "$LOGS/$site.log"; exit 1; }
 done
 established() { $TUNSEC print remote-peers -c config/ike-site-a.toml | grep -q 'state=established.*ph2-total=1'; }

@@ -25,6 +25,9 @@ step "live tunnels in network namespaces"
 cargo build --release -q -p tunsec
 scripts/test-netns.sh target/release/tunsec
 
+step "operator CLI against live daemons in network namespaces"
+scripts/test-cli.sh target/release/tunsec
+
 step "IKEv2 against strongSwan in network namespaces"
 scripts/test-ike.sh target/release/tunsec
 

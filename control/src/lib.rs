@@ -4,7 +4,10 @@
 pub mod config;
 pub mod driver;
 pub mod ike;
+pub mod logging;
 pub mod mgmt;
 pub mod netconf;
+pub mod reload;
 pub mod routeros;
 pub mod runtime;
+pub mod service;

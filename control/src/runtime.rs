@@ -2,12 +2,17 @@
 //! sockets, pinned workers, installed SAs), then serves signals, the control socket and
 //! timers from one mio loop until told to stop, and undoes everything on the way out.
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, LogLevel};
 use crate::driver::IkeDriver;
 use crate::ike::endpoint::Action;
-use crate::mgmt::print;
+use crate::logging;
+use crate::mgmt::menu::{Menu, MenuDocument, Row};
+use crate::mgmt::metrics::{self, MetricsServer};
+use crate::mgmt::protocol::{self, Request};
 use crate::mgmt::socket::ControlSocket;
+use crate::mgmt::views;
 use crate::netconf::NetConfig;
+use crate::service;
 use anyhow::{Context, Result, bail};
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -36,6 +41,7 @@ use tunsec_dataplane::worker::{self, WorkerSetup};
 const SIGNALS: Token = Token(0);
 const CONTROL: Token = Token(1);
 const WAKE: Token = Token(2);
+const METRICS: Token = Token(3);
 /// The IKE driver's port-500 sockets take tokens from here on.
 const IKE_SOCKETS: usize = 16;
 
@@ -65,11 +71,50 @@ struct WorkerHandle {
     thread: JoinHandle<std::io::Result<()>>,
 }
 
+/// What the command line overrides of the config's logging.
+#[derive(Debug, Clone, Default)]
+pub struct LogOverride {
+    pub level: Option<LogLevel>,
+    pub topics: Option<Vec<String>>,
+}
+
+impl LogOverride {
+    /// The filter for `cfg` with these overrides applied.
+    fn filter(&self, cfg: &Config) -> logging::Filter {
+        let topics = self.topics.as_ref().unwrap_or(&cfg.daemon.log_topics);
+        logging::Filter {
+            level: self.level.unwrap_or(cfg.daemon.log_level),
+            rules: topics.iter().filter_map(|r| r.parse().ok()).collect(),
+        }
+    }
+}
+
+/// Reads and checks the configuration, refusing one whose secrets others could read.
+fn load_checked(path: &Path) -> Result<Config, String> {
+    let cfg = config::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    service::permissions::check(path, &cfg).map_err(|e| e.to_string())?;
+    Ok(cfg)
+}
+
 /// Runs the daemon until SIGTERM or SIGINT.
-pub fn run(path: &Path) -> Result<()> {
-    let cfg = config::load(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let mut daemon = Daemon::start(path.to_owned(), cfg)?;
+pub fn run(path: &Path, log: LogOverride) -> Result<()> {
+    let cfg = load_checked(path).map_err(|e| anyhow::anyhow!(e))?;
+    logging::set_filter(log.filter(&cfg));
+    let mut daemon = Daemon::start(path.to_owned(), cfg, log)?;
+    // Setup is over: from here on only routes change (reload, exit).
+    if let Err(e) = service::caps::drop_to_runtime() {
+        logging::emit(
+            "system,warning",
+            &format!("cannot drop capabilities ({e}); running with those we were given"),
+        );
+    }
+    service::notify::tell(&format!(
+        "READY=1\nSTATUS=running on {} with {} worker(s)",
+        daemon.tun_name,
+        daemon.workers.len()
+    ));
     let result = daemon.serve();
+    service::notify::tell("STOPPING=1");
     daemon.stop();
     result
 }
@@ -77,6 +122,10 @@ pub fn run(path: &Path) -> Result<()> {
 struct Daemon {
     path: PathBuf,
     cfg: Config,
+    /// The policy table the workers run (its ph2 state is what `print policy` shows).
+    spd: Arc<PolicyTable>,
+    log: LogOverride,
+    metrics: Option<MetricsServer>,
     poll: Poll,
     workers: Vec<WorkerHandle>,
     wakers: Arc<Vec<Waker>>,
@@ -172,7 +221,7 @@ fn set_mark(fd: &impl AsRawFd) -> std::io::Result<()> {
 }
 
 impl Daemon {
-    fn start(path: PathBuf, cfg: Config) -> Result<Daemon> {
+    fn start(path: PathBuf, cfg: Config, log: LogOverride) -> Result<Daemon> {
         let online = core_affinity::get_core_ids().map_or(1, |c| c.len()).max(1);
         let n = cfg.workers(online);
         let installs = cfg
@@ -190,12 +239,15 @@ impl Daemon {
         // trains, which the workers cut up before encrypting. Without it (old kernels) every
         // segment crosses the kernel's stack on its own, which is slower but correct.
         if let Some(Err(e)) = queues.first().map(|q| q.enable_offloads()) {
-            eprintln!("tunsec: TUN offloads unavailable ({e}); continuing without them");
+            logging::emit(
+                "system,warning",
+                &format!("TUN offloads unavailable ({e}); continuing without them"),
+            );
         }
         let (ike, warnings) = IkeDriver::new(&cfg, Instant::now(), set_mark)
             .context("IKE sockets on UDP port 500")?;
         for w in warnings {
-            eprintln!("ipsec,error {w}");
+            logging::emit("ipsec,error", &w);
         }
         let ike_families: HashSet<bool> = ike
             .as_ref()
@@ -329,6 +381,9 @@ impl Daemon {
                     if let Some(core) = core {
                         core_affinity::set_for_current(core);
                     }
+                    // Capabilities are per thread; a worker needs none beyond what the
+                    // control thread keeps (its sockets are open already).
+                    let _ = service::caps::drop_to_runtime();
                     worker::run(setup)
                 })?;
             workers.push(WorkerHandle {
@@ -337,9 +392,19 @@ impl Daemon {
             });
         }
 
+        let metrics = match cfg.daemon.metrics_listen {
+            Some(addr) => Some(
+                MetricsServer::bind(addr)
+                    .with_context(|| format!("[daemon] metrics-listen {addr}"))?,
+            ),
+            None => None,
+        };
         let mut daemon = Daemon {
             path,
             cfg,
+            spd: spd.clone(),
+            log,
+            metrics,
             poll,
             workers,
             wakers,
@@ -357,13 +422,16 @@ impl Daemon {
         if let Some(ike) = &daemon.ike {
             ike.register(daemon.poll.registry(), IKE_SOCKETS)?;
         }
-        eprintln!(
-            "tunsec: running on {name} (mtu {mtu}) with {n} worker{}, {} polic{}, {} manual SA pair{}",
-            if n == 1 { "" } else { "s" },
-            spd.len(),
-            if spd.len() == 1 { "y" } else { "ies" },
-            pairs,
-            if pairs == 1 { "" } else { "s" },
+        logging::emit(
+            "system,info",
+            &format!(
+                "tunsec: running on {name} (mtu {mtu}) with {n} worker{}, {} polic{}, {} manual SA pair{}",
+                if n == 1 { "" } else { "s" },
+                spd.len(),
+                if spd.len() == 1 { "y" } else { "ies" },
+                pairs,
+                if pairs == 1 { "" } else { "s" },
+            ),
         );
         Ok(daemon)
     }
@@ -446,6 +514,14 @@ impl Daemon {
             CONTROL,
             Interest::READABLE,
         )?;
+        if let Some(m) = &self.metrics {
+            let fd = m.listener().as_raw_fd();
+            self.poll.registry().register(
+                &mut mio::unix::SourceFd(&fd),
+                METRICS,
+                Interest::READABLE,
+            )?;
+        }
         let _ = WAKE;
         let mut events = Events::with_capacity(16);
         // The first keepalive goes out at once: it opens the NAT binding before traffic does.
@@ -468,9 +544,13 @@ impl Daemon {
             })?;
             for sig in signals.pending() {
                 match sig {
-                    SIGHUP => self.reload(),
+                    SIGHUP => {
+                        service::notify::tell("RELOADING=1");
+                        let _ = self.reload();
+                        service::notify::tell("READY=1");
+                    }
                     _ => {
-                        eprintln!("tunsec: shutting down");
+                        logging::emit("system,info", "tunsec: shutting down");
                         return Ok(());
                     }
                 }
@@ -478,6 +558,12 @@ impl Daemon {
             while let Some((mut stream, line)) = self.control.accept()? {
                 let answer = self.answer(&line);
                 let _ = stream.write_all(answer.as_bytes());
+            }
+            while let Some((stream, path)) = match &self.metrics {
+                Some(m) => m.accept().unwrap_or(None),
+                None => None,
+            } {
+                metrics::respond(stream, &path, || self.metrics_text());
             }
             while let Ok(event) = self.events.try_recv() {
                 self.on_event(event);
@@ -524,103 +610,125 @@ impl Daemon {
         self.broadcast(|| Command::UnrouteSpi { protocol, spi });
     }
 
-    /// SIGHUP: applies a changed config file, touching only what changed. SA pairs whose
-    /// policy and manual SA are unchanged keep running (no traffic gap); changed or removed
-    /// ones are replaced or removed; routes are added and removed to match. A changed policy
-    /// table is swapped in on every worker, which reinstalls every SA. `[daemon]` and the TUN
-    /// device's name, addresses and MTU need a restart.
-    fn reload(&mut self) {
-        let new = match config::load(&self.path) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!(
-                    "tunsec: reload of {} refused, the running configuration stays:\n{e}",
+    /// `tunsec reload` and SIGHUP: applies a changed config file, touching only what
+    /// changed (see `crate::reload`). SA pairs and IKE SAs whose configuration is unchanged
+    /// keep running (no traffic gap); changed ones are removed and installed or negotiated
+    /// again; new ones are added; routes follow. A file that does not pass `tunsec check`
+    /// (or whose secrets others could read) is refused and the running configuration stays.
+    /// `[daemon]` (but for logging) and the TUN device's name, addresses and MTU need a
+    /// restart. Returns the summary line, or why the file was refused.
+    fn reload(&mut self) -> Result<String, String> {
+        let outcome = self.apply_reload();
+        match &outcome {
+            Ok(line) => logging::emit("system,info", &format!("reload: {line}")),
+            Err(why) => logging::emit(
+                "system,error",
+                &format!(
+                    "reload of {} refused, the running configuration stays:\n{why}",
                     self.path.display()
-                );
-                return;
-            }
-        };
+                ),
+            ),
+        }
+        outcome
+    }
+
+    fn apply_reload(&mut self) -> Result<String, String> {
+        let new = load_checked(&self.path)?;
         if new == self.cfg {
-            eprintln!("tunsec: reload: {} is unchanged", self.path.display());
-            return;
+            return Ok(format!("{} is unchanged", self.path.display()));
         }
-        if new.daemon != self.cfg.daemon
-            || new.interface.name != self.cfg.interface.name
-            || new.interface.address != self.cfg.interface.address
-            || new.interface.mtu != self.cfg.interface.mtu
-        {
-            eprintln!(
-                "tunsec: reload: [daemon] and the interface name, address and mtu apply at the next restart"
-            );
+        let installs = new
+            .try_manual_sa_installs()
+            .map_err(|e| format!("no randomness for SA IVs: {e}"))?;
+        let plan = crate::reload::plan(&self.cfg, &new);
+        let mut notes = Vec::new();
+        if !plan.restart_needed.is_empty() {
+            notes.push(format!(
+                "{} apply at the next restart",
+                plan.restart_needed.join(", ")
+            ));
         }
-        let definition = |cfg: &Config, index: usize| {
-            let policy = cfg.policy.get(index).cloned();
-            let sa = policy
-                .as_ref()
-                .and_then(|p| p.manual_sa.as_ref())
-                .and_then(|name| cfg.manual_sa.iter().find(|m| &m.name == name).cloned());
-            (policy, sa)
-        };
-        let installs = match new.try_manual_sa_installs() {
-            Ok(i) => i,
-            Err(e) => {
-                eprintln!("tunsec: reload refused: no randomness for IVs: {e}");
-                return;
-            }
-        };
-        let mut replaced = 0;
         let old_cfg = std::mem::replace(&mut self.cfg, new);
-        let new = self.cfg.clone();
-        if new.policies() != old_cfg.policies() {
-            let spd = Arc::new(PolicyTable::new(new.policies()));
-            self.broadcast(|| Command::ReplacePolicies(spd.clone()));
-            self.installed.clear();
-            // Every SA is gone with the old table, negotiated ones too: IKE starts over.
-            self.restart_ike(true);
-            for install in installs {
-                replaced += 1;
-                if let Err(e) = self.install(install, false) {
-                    eprintln!("tunsec: reload: {e}");
-                }
-            }
-            eprintln!(
-                "tunsec: reload: new policy table ({} policies), {replaced} SA pairs installed",
-                spd.len()
-            );
-        } else {
-            let old = std::mem::take(&mut self.installed);
-            for pair in old {
-                if pair.negotiated
-                    || definition(&old_cfg, pair.policy_index)
-                        == definition(&new, pair.policy_index)
-                {
-                    self.installed.push(pair);
-                } else {
-                    self.uninstall(pair);
-                }
-            }
-            let running: HashSet<usize> = self.installed.iter().map(|p| p.policy_index).collect();
-            let kept = running.len();
-            for install in installs {
-                if running.contains(&install.policy_index) {
-                    continue;
-                }
-                replaced += 1;
-                if let Err(e) = self.install(install, false) {
-                    eprintln!("tunsec: reload: {e}");
-                }
-            }
-            let (old_ike, _) = crate::ike::peers::ike_config(&old_cfg);
-            let (new_ike, _) = crate::ike::peers::ike_config(&new);
-            if format!("{old_ike:?}") != format!("{new_ike:?}") {
-                eprintln!(
-                    "tunsec: reload: IKE peers, profiles or proposals changed; renegotiating"
-                );
-                self.restart_ike(false);
-            }
-            eprintln!("tunsec: reload: {kept} SA pairs unchanged, {replaced} installed");
+        logging::set_filter(self.log.filter(&self.cfg));
+
+        if plan.policies_changed {
+            let spd = Arc::new(PolicyTable::new(self.cfg.policies()));
+            let keep = plan.keep_rows.clone();
+            self.broadcast(|| Command::ReplacePolicies {
+                table: spd.clone(),
+                keep: keep.clone(),
+            });
+            self.spd = spd;
         }
-        self.sync_routes(&new);
+        // SA pairs of rows that are not kept go; the workers already dropped them with a
+        // new table, so this withdraws their SPI routes (and removes them otherwise).
+        let (kept, gone): (Vec<InstalledPair>, Vec<InstalledPair>) =
+            std::mem::take(&mut self.installed)
+                .into_iter()
+                .partition(|p| plan.keep_rows.contains(&p.policy_index));
+        self.installed = kept;
+        let removed = gone.len();
+        for pair in gone {
+            self.uninstall(pair);
+        }
+        let mut installed = 0;
+        for install in installs {
+            if plan.keep_rows.contains(&install.policy_index) {
+                continue;
+            }
+            installed += 1;
+            if let Err(e) = self.install(install, false) {
+                logging::emit("system,error", &format!("reload: {e}"));
+            }
+        }
+        let mut ike_note = String::new();
+        if plan.ike_changed {
+            let (new_ike, warnings) = crate::ike::peers::ike_config(&self.cfg);
+            for w in warnings {
+                logging::emit("ipsec,error", &w);
+            }
+            match self.ike.as_mut() {
+                Some(ike) if new_ike.is_empty() => {
+                    ike.endpoint.kill_all(Instant::now());
+                    self.carry_out_ike();
+                    self.ike = None;
+                    ike_note = "IKE stopped (no ike2 peers left)".to_owned();
+                }
+                Some(ike) => {
+                    let done = ike.endpoint.reconfigure(
+                        Instant::now(),
+                        new_ike,
+                        &plan.keep_peers,
+                        &plan.keep_rows,
+                    );
+                    self.carry_out_ike();
+                    ike_note = format!(
+                        "IKE: {} IKE SA(s) kept, {} renegotiated, {} child SA(s) renegotiated",
+                        done.kept, done.deleted, done.children_deleted
+                    );
+                }
+                None if !new_ike.is_empty() => {
+                    notes.push("ike2 peers added to a daemon started without any apply at the next restart".to_owned());
+                }
+                None => {}
+            }
+        }
+        self.sync_routes(&self.cfg.clone());
+        let _ = old_cfg;
+        let kept_pairs = self.installed.len() - installed;
+        let mut line = format!(
+            "{} applied: {kept_pairs} SA pair(s) unchanged, {removed} removed, {installed} manual pair(s) installed",
+            self.path.display()
+        );
+        if !ike_note.is_empty() {
+            line.push_str("; ");
+            line.push_str(&ike_note);
+        }
+        for n in notes {
+            line.push_str("; ");
+            line.push_str(&n);
+        }
+        Ok(line)
     }
 
     /// Makes the routes into the TUN device those `cfg` asks for.
@@ -631,7 +739,7 @@ impl Daemon {
             if !wanted.contains(&have)
                 && let Err(e) = self.net.remove_table_route(&name, &have, TUNNEL_TABLE)
             {
-                eprintln!("tunsec: reload: {e}");
+                logging::emit("system,error", &format!("reload: {e}"));
             }
         }
         let have = self.net.table_routes(TUNNEL_TABLE);
@@ -639,7 +747,7 @@ impl Daemon {
             if !have.contains(&r)
                 && let Err(e) = self.net.add_route_in_table(&name, &r, TUNNEL_TABLE, src)
             {
-                eprintln!("tunsec: reload: {e}");
+                logging::emit("system,error", &format!("reload: {e}"));
             }
         }
     }
@@ -650,7 +758,10 @@ impl Daemon {
                 event: SaEvent::SoftExpired { spi, direction },
                 ..
             } => {
-                eprintln!("tunsec: SA {spi:#x} ({direction:?}) reached its soft lifetime");
+                logging::emit(
+                    "ipsec,debug",
+                    &format!("SA {spi:#x} ({direction:?}) reached its soft lifetime"),
+                );
                 if let Some(ike) = self.ike.as_mut() {
                     ike.endpoint.child_expired(Instant::now(), spi, false);
                 }
@@ -659,8 +770,9 @@ impl Daemon {
                 worker,
                 event: SaEvent::HardExpired { spi, direction },
             } => {
-                eprintln!(
-                    "tunsec: SA {spi:#x} ({direction:?}) reached its hard lifetime; removing it"
+                logging::emit(
+                    "ipsec",
+                    &format!("SA {spi:#x} ({direction:?}) reached its hard lifetime; removing it"),
                 );
                 let protocol = self
                     .installed
@@ -700,7 +812,10 @@ impl Daemon {
                 }
             }
             Event::InstallFailed { worker, reason } => {
-                eprintln!("tunsec: worker {worker} could not install an SA: {reason}");
+                logging::emit(
+                    "ipsec,error",
+                    &format!("worker {worker} could not install an SA: {reason}"),
+                );
             }
         }
     }
@@ -748,7 +863,7 @@ impl Daemon {
                         outbound: child.outbound,
                     };
                     if let Err(e) = self.install(install, true) {
-                        eprintln!("ipsec,error cannot install child SA: {e}");
+                        logging::emit("ipsec,error", &format!("cannot install child SA: {e}"));
                     }
                 }
                 Action::Remove { inbound_spi, .. } => {
@@ -761,64 +876,18 @@ impl Daemon {
                         self.uninstall(pair);
                     }
                 }
-                Action::Log(line) => eprintln!("{line}"),
+                Action::Log(line) => logging::emit_tagged(&line),
             }
         }
     }
 
-    /// Deletes every IKE SA (telling the peers) and starts IKE afresh from the current
-    /// configuration. `sas_gone`: the dataplane already dropped the children.
-    fn restart_ike(&mut self, sas_gone: bool) {
-        if let Some(ike) = self.ike.as_mut() {
-            ike.endpoint.kill_all(Instant::now());
-        }
-        if sas_gone {
-            // Only the Delete messages matter; the removals have happened already.
-            if let Some(ike) = self.ike.as_mut() {
-                let actions = ike.take_actions();
-                for a in actions {
-                    if let Action::Send {
-                        local,
-                        remote,
-                        message,
-                    } = a
-                    {
-                        if local.port() == NATT_PORT || remote.port() == NATT_PORT {
-                            self.send(
-                                0,
-                                Command::SendIke {
-                                    from: local.ip(),
-                                    to: remote,
-                                    message,
-                                },
-                            );
-                        } else if let Some(ike) = self.ike.as_ref() {
-                            ike.send_500(remote, &message);
-                        }
-                    }
-                }
-            }
-        } else {
-            self.carry_out_ike();
-        }
-        self.installed.retain(|p| !p.negotiated);
-        let Some(old) = self.ike.as_ref() else {
-            return;
-        };
-        let _ = old;
-        match crate::ike::peers::ike_config(&self.cfg) {
-            (c, _) if c.is_empty() => self.ike = None,
-            (c, _) => {
-                if let Some(ike) = self.ike.as_mut() {
-                    ike.endpoint = crate::ike::endpoint::Endpoint::new(c, Instant::now());
-                }
-            }
-        }
-    }
-
-    fn reports(&self) -> Vec<WorkerReport> {
+    /// Every worker's SAs and counters (with the SA keys when `keys`).
+    fn reports(&self, keys: bool) -> Vec<WorkerReport> {
         let (tx, rx) = bounded(self.workers.len());
-        self.broadcast(|| Command::Report(tx.clone()));
+        self.broadcast(|| Command::Report {
+            reply: tx.clone(),
+            keys,
+        });
         let deadline = Instant::now() + Duration::from_secs(2);
         let mut out = Vec::new();
         while out.len() < self.workers.len() {
@@ -831,33 +900,129 @@ impl Daemon {
         out
     }
 
-    fn answer(&self, line: &str) -> String {
-        let now = Timestamp(self.epoch.elapsed().as_millis() as u64);
-        match line {
-            "print statistics" => {
-                let mut total = StatisticsSnapshot::default();
-                for r in self.reports() {
-                    total.add(&r.statistics);
-                }
-                print::statistics(&total)
+    fn now(&self) -> Timestamp {
+        Timestamp(self.epoch.elapsed().as_millis() as u64)
+    }
+
+    /// The rows of a menu, from the running configuration and live state.
+    fn menu_rows(&self, menu: Menu, show_keys: bool) -> Vec<Row> {
+        match menu {
+            Menu::Policy => {
+                let sas: Vec<_> = self
+                    .reports(false)
+                    .into_iter()
+                    .flat_map(|r| r.sas)
+                    .collect();
+                views::policy(&self.spd, &sas)
             }
-            "print installed-sa" => {
-                let sas: Vec<_> = self.reports().into_iter().flat_map(|r| r.sas).collect();
-                print::installed_sa(&sas, now)
+            Menu::PolicyGroup => views::policy_group(&self.cfg),
+            Menu::Proposal => views::proposal(&self.cfg),
+            Menu::Peer => views::peer(&self.cfg, show_keys),
+            Menu::Profile => views::profile(&self.cfg),
+            Menu::ModeConfig => views::mode_config(&self.cfg),
+            Menu::User => views::user(&self.cfg, show_keys),
+            Menu::Key => views::key(&self.cfg),
+            Menu::InstalledSa => {
+                let sas: Vec<_> = self
+                    .reports(show_keys)
+                    .into_iter()
+                    .flat_map(|r| r.sas)
+                    .collect();
+                views::installed_sa(&sas, self.now())
             }
-            "print remote-peers" => {
+            Menu::RemotePeers => {
                 let rows = self
                     .ike
                     .as_ref()
                     .map(|d| d.endpoint.remote_peers(Instant::now()))
                     .unwrap_or_default();
-                print::remote_peers(&rows)
+                views::remote_peers(&rows)
             }
-            "print config" => format!("{}\n", self.path.display()),
-            other => format!(
-                "error: unknown request {other:?}; known: print statistics, print installed-sa, print remote-peers\n"
-            ),
+            Menu::Statistics => {
+                let mut total = StatisticsSnapshot::default();
+                for r in self.reports(false) {
+                    total.add(&r.statistics);
+                }
+                views::statistics(&total)
+            }
         }
+    }
+
+    /// The Prometheus text for a scrape.
+    fn metrics_text(&self) -> String {
+        metrics::render(
+            &self.menu_rows(Menu::Statistics, false),
+            &self.menu_rows(Menu::InstalledSa, false),
+            &self.menu_rows(Menu::RemotePeers, false),
+        )
+    }
+
+    /// `remote-peers kill-connections`: deletes every IKE SA, telling the peers; non-passive
+    /// peers negotiate again by themselves.
+    fn kill_connections(&mut self) -> String {
+        let Some(ike) = self.ike.as_mut() else {
+            return "no IKE peers configured; nothing to kill".to_owned();
+        };
+        let peers = ike.endpoint.remote_peers(Instant::now());
+        let n = peers.len();
+        ike.endpoint.kill_all(Instant::now());
+        for p in peers {
+            logging::emit(
+                "ipsec",
+                &format!(
+                    "{} ike2 SA deleted (kill-connections), peer {}, {} child SA(s)",
+                    p.remote.ip(),
+                    p.peer,
+                    p.ph2_active
+                ),
+            );
+        }
+        self.carry_out_ike();
+        let line = format!("killed {n} IKE SA(s) and their child SAs");
+        logging::emit("ipsec", &format!("remote-peers kill-connections: {line}"));
+        line
+    }
+
+    /// `installed-sa flush`: removes every SA IKE negotiated (telling the peers), after which
+    /// they are negotiated afresh. Manual SAs stay: nothing could renegotiate them, and
+    /// reinstalling one would restart its sequence numbers under the peer's replay window.
+    fn flush_installed_sa(&mut self) -> String {
+        let manual = self.installed.iter().filter(|p| !p.negotiated).count();
+        let flushed = match self.ike.as_mut() {
+            Some(ike) => ike.endpoint.flush_children(Instant::now()),
+            None => 0,
+        };
+        self.carry_out_ike();
+        let line =
+            format!("flushed {flushed} negotiated SA pair(s); {manual} manual SA pair(s) kept");
+        logging::emit("ipsec", &format!("installed-sa flush: {line}"));
+        line
+    }
+
+    /// Answers one control-socket request line with a JSON document.
+    fn answer(&mut self, line: &str) -> String {
+        let value = match Request::parse(line) {
+            Err(e) => protocol::error(&e.to_string()),
+            Ok(Request::Print { menu, show_keys }) => {
+                let doc = MenuDocument {
+                    menu: menu.name().to_owned(),
+                    rows: self.menu_rows(menu, show_keys),
+                };
+                serde_json::to_value(doc)
+                    .unwrap_or_else(|e| protocol::error(&format!("cannot encode: {e}")))
+            }
+            Ok(Request::KillConnections) => protocol::result(&self.kill_connections()),
+            Ok(Request::FlushInstalledSa) => protocol::result(&self.flush_installed_sa()),
+            Ok(Request::Reload) => match self.reload() {
+                Ok(line) => protocol::result(&line),
+                Err(why) => protocol::error(&format!(
+                    "reload refused, the running configuration stays:\n{why}"
+                )),
+            },
+        };
+        let mut text = value.to_string();
+        text.push('\n');
+        text
     }
 
     fn stop(&mut self) {
@@ -869,8 +1034,8 @@ impl Daemon {
         self.broadcast(|| Command::Stop);
         for w in self.workers.drain(..) {
             match w.thread.join() {
-                Ok(Err(e)) => eprintln!("tunsec: worker error: {e}"),
-                Err(_) => eprintln!("tunsec: a worker panicked"),
+                Ok(Err(e)) => logging::emit("system,error", &format!("worker error: {e}")),
+                Err(_) => logging::emit("system,error", "a worker panicked"),
                 Ok(Ok(())) => {}
             }
         }

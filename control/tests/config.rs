@@ -262,7 +262,14 @@ fn the_reference_uncommented_is_valid() {
     let c = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     // The defaults it shows are the defaults.
     let empty = parse("").unwrap();
-    assert_eq!(c.daemon, empty.daemon);
+    // metrics-listen has no default (off); the reference shows an example address.
+    assert_eq!(
+        c.daemon.metrics_listen,
+        Some("127.0.0.1:9474".parse().unwrap())
+    );
+    let mut daemon = c.daemon.clone();
+    daemon.metrics_listen = None;
+    assert_eq!(daemon, empty.daemon);
     assert_eq!(c.proposal, empty.proposal);
     assert_eq!(c.profile, empty.profile);
     assert_eq!(
@@ -665,7 +672,7 @@ fn unknown_keys_list_the_valid_ones() {
         &[at(
             "[daemon]",
             "priority",
-            "unknown key; accepted: control-socket, ike-cookie-threshold, ike-fragment-size, log-level, workers",
+            "unknown key; accepted: control-socket, ike-cookie-threshold, ike-fragment-size, log-level, log-topics, metrics-listen, workers",
         )],
     );
 }
@@ -1602,4 +1609,25 @@ fn load_reports_unreadable_files() {
     let err = config::load(&example_path("missing.toml")).unwrap_err();
     assert_eq!(err.issues().len(), 1);
     assert!(err.to_string().starts_with("cannot read "), "{err}");
+}
+
+#[test]
+fn daemon_logging_and_metrics_keys() {
+    let c = parse(
+        "[daemon]\nlog-topics = [\"ipsec,!debug\", \"system\"]\nmetrics-listen = \"[::1]:9474\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.daemon.log_topics, vec!["ipsec,!debug", "system"]);
+    assert_eq!(c.daemon.metrics_listen, Some("[::1]:9474".parse().unwrap()));
+    let e = parse("[daemon]\nlog-topics = [\"ipsec,,x\"]\nmetrics-listen = \"localhost\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("[daemon]: log-topics: \"ipsec,,x\" is not a topic rule; accepted:"),
+        "{e}"
+    );
+    assert!(
+        e.contains("[daemon]: metrics-listen: \"localhost\" is not an address and port; accepted: an address and port such as \"127.0.0.1:9474\""),
+        "{e}"
+    );
 }

@@ -5,7 +5,9 @@
 //! control thread, and a worker only ever changes its own SAs.
 
 use crate::crypto::{AuthAlgorithm, EncAlgorithm};
-use crate::sa::{Direction, IpsecProtocol, SaEvent, SaParams, SaState, Timestamp, UdpEncap};
+use crate::sa::{
+    Direction, IpsecProtocol, Lifetime, SaEvent, SaParams, SaState, Timestamp, UdpEncap,
+};
 use crate::spd::PolicyId;
 use crate::stats::StatisticsSnapshot;
 use std::net::{IpAddr, SocketAddr};
@@ -33,8 +35,13 @@ pub enum Command {
     UnrouteSpi { protocol: IpsecProtocol, spi: u32 },
     /// Remove every SA (`installed-sa flush`).
     Flush,
-    /// Use a new policy table; every SA of this worker is removed (configuration reload).
-    ReplacePolicies(std::sync::Arc<crate::spd::PolicyTable>),
+    /// Use a new policy table (configuration reload). SAs bound to the rows in `keep` stay
+    /// (those policies are unchanged and kept their row); every other SA of this worker is
+    /// removed.
+    ReplacePolicies {
+        table: std::sync::Arc<crate::spd::PolicyTable>,
+        keep: Vec<usize>,
+    },
     /// Send one NAT-keepalive byte from this worker's UDP-4500 socket.
     SendKeepalive { from: IpAddr, to: SocketAddr },
     /// Send an IKE message from this worker's UDP-4500 socket, behind the four-byte non-ESP
@@ -45,8 +52,12 @@ pub enum Command {
         to: SocketAddr,
         message: Vec<u8>,
     },
-    /// Report SAs and counters on the given channel.
-    Report(crossbeam_channel::Sender<WorkerReport>),
+    /// Report SAs and counters on the given channel; with `keys`, the SA keys too
+    /// (`installed-sa print show-keys`).
+    Report {
+        reply: crossbeam_channel::Sender<WorkerReport>,
+        keys: bool,
+    },
     /// Leave the packet loop.
     Stop,
 }
@@ -68,7 +79,21 @@ pub enum Event {
     InstallFailed { worker: usize, reason: String },
 }
 
-/// One SA as `installed-sa print` shows it (keys excluded).
+/// An SA's keys, for `installed-sa print show-keys` only. Zeroized on drop, and `Debug`
+/// prints no key byte, so a report logged by mistake leaks nothing.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SaKeys {
+    pub enc_key: zeroize::Zeroizing<Vec<u8>>,
+    pub auth_key: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for SaKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SaKeys(..)")
+    }
+}
+
+/// One SA as `installed-sa print` shows it (keys only when asked for).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SaReport {
     pub spi: u32,
@@ -87,6 +112,10 @@ pub struct SaReport {
     pub current_packets: u64,
     pub replay_window: u32,
     pub worker: usize,
+    /// The policy row the SA is bound to.
+    pub policy: Option<usize>,
+    pub lifetime: Lifetime,
+    pub keys: Option<SaKeys>,
 }
 
 /// A worker's answer to [`Command::Report`].
@@ -98,7 +127,12 @@ pub struct WorkerReport {
 }
 
 impl SaReport {
-    pub fn of(sa: &crate::sa::SecurityAssociation, worker: usize, now: Timestamp) -> SaReport {
+    pub fn of(
+        sa: &crate::sa::SecurityAssociation,
+        worker: usize,
+        now: Timestamp,
+        keys: bool,
+    ) -> SaReport {
         let p = sa.params();
         SaReport {
             spi: p.spi,
@@ -117,6 +151,12 @@ impl SaReport {
             current_packets: sa.current_packets(),
             replay_window: sa.replay().size(),
             worker,
+            policy: sa.policy,
+            lifetime: p.lifetime,
+            keys: keys.then(|| SaKeys {
+                enc_key: p.enc_key.clone(),
+                auth_key: p.auth_key.clone(),
+            }),
         }
     }
 }

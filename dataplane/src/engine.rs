@@ -160,9 +160,41 @@ impl Engine {
     /// a new table renumbers, so they are all removed; the control thread installs the new
     /// configuration's SAs right after.
     pub fn replace_spd(&mut self, spd: Arc<PolicyTable>) {
-        self.sad.flush();
-        self.outbound = vec![None; spd.len()];
+        self.replace_spd_keeping(spd, &[]);
+    }
+
+    /// Swaps in a new policy table, keeping the SAs bound to the rows in `keep`: the caller
+    /// vouches that those rows hold the same policy in both tables, so their SAs carry on
+    /// without a gap. Every other SA is removed.
+    pub fn replace_spd_keeping(&mut self, spd: Arc<PolicyTable>, keep: &[usize]) {
+        let kept = |row: Option<usize>| row.is_some_and(|r| r < spd.len() && keep.contains(&r));
+        let gone: Vec<SaId> = self
+            .sad
+            .iter()
+            .filter(|(_, sa)| !kept(sa.policy))
+            .map(|(id, _)| id)
+            .collect();
+        for id in gone {
+            self.sad.remove(id);
+        }
+        let mut outbound = vec![None; spd.len()];
+        for (row, slot) in self.outbound.iter().enumerate() {
+            if kept(Some(row)) {
+                outbound[row] = *slot;
+            }
+        }
+        self.outbound = outbound;
         self.spd = spd;
+        // The table is shared by every worker: report only the rows whose SAs live here, or
+        // this worker would overwrite the owner's state with its own emptiness.
+        let mut rows: Vec<usize> = self.sad.iter().filter_map(|(_, sa)| sa.policy).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        for row in rows {
+            if let Some(id) = self.spd.id_at(row) {
+                self.refresh_ph2(id);
+            }
+        }
     }
 
     /// Applies time-based lifetimes to every SA, including idle ones: soft expiry raises its

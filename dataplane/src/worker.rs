@@ -286,9 +286,10 @@ impl Worker {
                     }
                 }
                 Command::Flush => self.s.engine.flush(),
-                Command::ReplacePolicies(spd) => {
-                    self.s.engine.replace_spd(spd);
-                    self.spi_owner.clear();
+                Command::ReplacePolicies { table, keep } => {
+                    // SPI routes of removed SAs are withdrawn by the control thread
+                    // (UnrouteSpi); those of kept SAs must stay.
+                    self.s.engine.replace_spd_keeping(table, &keep);
                 }
                 Command::SendKeepalive { from, to } => {
                     if let Some(sock) = self.udp_for(from) {
@@ -304,13 +305,13 @@ impl Worker {
                         let _ = sock.send_to(&datagram, to);
                     }
                 }
-                Command::Report(reply) => {
+                Command::Report { reply, keys } => {
                     let sas = self
                         .s
                         .engine
                         .sad()
                         .iter()
-                        .map(|(_, sa)| SaReport::of(sa, self.s.index, now))
+                        .map(|(_, sa)| SaReport::of(sa, self.s.index, now, keys))
                         .collect();
                     let _ = reply.send(WorkerReport {
                         worker: self.s.index,

@@ -344,3 +344,33 @@ fn flush_drops_to_out_no_states() {
     assert_eq!(send(&mut a, &packet).unwrap_err(), DropReason::OutNoStates);
     assert_eq!(a.sad().len(), 0);
 }
+
+#[test]
+fn replacing_the_table_keeps_the_sas_of_kept_rows() {
+    let (mut a, mut b) = sites();
+    // Row 3 (10.201.4.0/24) gets an SA too, then a reload keeps row 1 and drops row 3's.
+    let p3 = a.spd().id_at(3).unwrap();
+    a.install(
+        p3,
+        params(Direction::Outbound, 0x1003, 3, "192.0.2.1", "192.0.2.2"),
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(a.sad().len(), 3);
+    let mut policies: Vec<Policy> = table(false).iter().map(|r| r.policy.clone()).collect();
+    policies.push(policy(
+        "10.201.1.0/24",
+        "10.201.5.0/24",
+        PolicyAction::Encrypt,
+        Level::Require,
+    ));
+    a.replace_spd_keeping(std::sync::Arc::new(PolicyTable::new(policies)), &[1]);
+    assert_eq!(a.sad().len(), 2, "row 1's pair stays, row 3's SA goes");
+    let row1 = a.spd().id_at(1).unwrap();
+    assert_eq!(a.spd().ph2_state(row1).name(), "established");
+    // Traffic on the kept row carries on with the same SA (B still decrypts it).
+    let (_, wire) = send(&mut a, &udp("10.201.1.10", "10.201.2.20", 5201, b"kept")).unwrap();
+    assert!(receive(&mut b, &wire).is_ok());
+    let lost = udp("10.201.1.10", "10.201.4.20", 5201, b"x");
+    assert_eq!(send(&mut a, &lost).unwrap_err(), DropReason::OutNoStates);
+}

@@ -1,6 +1,7 @@
 //! `[daemon]` (how tunsec runs) and `[interface]` (the TUN device the protected traffic
 //! enters and leaves by). Neither has a RouterOS menu; they replace the router around it.
 
+use std::net::SocketAddr;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
@@ -15,6 +16,8 @@ pub(crate) const DAEMON_KEYS: &[&str] = &[
     "ike-cookie-threshold",
     "ike-fragment-size",
     "log-level",
+    "log-topics",
+    "metrics-listen",
     "workers",
 ];
 pub(crate) const INTERFACE_KEYS: &[&str] = &["address", "mtu", "name", "routes"];
@@ -60,6 +63,10 @@ pub struct Daemon {
     /// Half-open IKE SAs from which on an IKE_SA_INIT request must first return our COOKIE
     /// (RFC 7296 2.6), so a flood of spoofed requests costs no DH work and no state.
     pub ike_cookie_threshold: u32,
+    /// RouterOS `/system logging` topic rules (`"ipsec,!debug"`); empty: every topic.
+    pub log_topics: Vec<String>,
+    /// Where the Prometheus text endpoint listens; `None`: off.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// `ike-cookie-threshold` default.
@@ -78,6 +85,8 @@ impl Default for Daemon {
             log_level: LogLevel::Info,
             ike_fragment_size: DEFAULT_IKE_FRAGMENT_SIZE,
             ike_cookie_threshold: DEFAULT_IKE_COOKIE_THRESHOLD,
+            log_topics: Vec::new(),
+            metrics_listen: None,
         }
     }
 }
@@ -147,6 +156,38 @@ pub(crate) fn read_daemon(table: Option<&Table>, issues: &mut Vec<ConfigIssue>) 
     }
     if let Some(n) = r.integer("ike-cookie-threshold", 0, 1_000_000) {
         daemon.ike_cookie_threshold = u32::try_from(n).unwrap_or(DEFAULT_IKE_COOKIE_THRESHOLD);
+    }
+    let accepted = "a list of topic rules such as [\"ipsec\", \"system,!debug\"]: topics separated by commas, each optionally prefixed by '!'";
+    if let Some(rules) = r.read("log-topics", accepted, |v| {
+        let items: Vec<&toml::Value> = match v {
+            toml::Value::Array(a) => a.iter().collect(),
+            one @ toml::Value::String(_) => vec![one],
+            other => return Err(format!("{} is not a list", show(other))),
+        };
+        items
+            .into_iter()
+            .map(|item| match item {
+                toml::Value::String(s) => s
+                    .parse::<crate::logging::TopicRule>()
+                    .map(|_| s.clone())
+                    .map_err(|_| format!("{} is not a topic rule", quote(s))),
+                other => Err(format!("{} in the list is not a string", show(other))),
+            })
+            .collect()
+    }) {
+        daemon.log_topics = rules;
+    }
+    if let Some(listen) = r.string("metrics-listen") {
+        match listen.parse::<SocketAddr>() {
+            Ok(a) => daemon.metrics_listen = Some(a),
+            Err(_) => r.issue(
+                "metrics-listen",
+                format!(
+                    "{} is not an address and port; accepted: an address and port such as \"127.0.0.1:9474\" or \"[::1]:9474\"",
+                    quote(&listen)
+                ),
+            ),
+        }
     }
     daemon
 }

@@ -12,6 +12,7 @@ pub mod fragment;
 pub mod fuzzing;
 pub mod peers;
 pub mod proposal;
+pub mod reconfigure;
 pub mod sa;
 pub mod ts;
 pub mod wire;
