@@ -30,7 +30,7 @@ if ! msg=$(swan_check); then
 fi
 WORK=$(mktemp -d /tmp/tunsec-ike.XXXXXX)
 PSK="ike-test-$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
-TS_ID=tsike
+TS_ID=tsike$$
 
 trap 'ns_cleanup; rm -rf "$WORK"' EXIT
 
