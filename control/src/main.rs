@@ -1,5 +1,6 @@
 //! `tunsec`: a userspace IPsec VPN endpoint. This binary is the daemon and its command line.
 
+mod cert_cli;
 mod demo;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +38,12 @@ enum Command {
         #[arg(short, long)]
         config: PathBuf,
     },
+    /// Make and inspect certificates and keys for IKE (a test CA, gateway certificates,
+    /// raw RSA keys), in PEM, without OpenSSL.
+    Cert {
+        #[command(subcommand)]
+        command: cert_cli::CertCommand,
+    },
     /// Print a menu of the running daemon (statistics, installed-sa, remote-peers).
     Print {
         /// The menu: statistics, installed-sa or remote-peers.
@@ -69,6 +76,7 @@ fn main() -> ExitCode {
                 config.display()
             )),
         },
+        Command::Cert { command } => cert_cli::run(command),
         Command::Print {
             menu,
             config,

@@ -10,6 +10,7 @@ mod exchange;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod peers;
+pub mod pki;
 pub mod proposal;
 pub mod sa;
 pub mod ts;

@@ -467,7 +467,13 @@ fn under_load_the_responder_demands_a_cookie_and_keeps_no_state_until_it_comes_b
     // The first answer is a bare COOKIE notify, the SA comes up on the second try.
     let first = super::wire::ParsedMessage::parse(&first_answer.unwrap()).unwrap();
     use super::wire::Payloads;
-    assert!(first.payloads.notifies(super::wire::NotifyType::COOKIE).next().is_some());
+    assert!(
+        first
+            .payloads
+            .notifies(super::wire::NotifyType::COOKIE)
+            .next()
+            .is_some()
+    );
     assert!(first.payloads.sa().is_none());
     assert_eq!(out.installs[0].len(), 1, "{:?}", out.logs);
     assert_keys_match(&out.installs[0][0], &out.installs[1][0]);

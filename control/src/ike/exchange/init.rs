@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::super::crypto::{
-    DhGroup as Group, DhPrivate, IkeSaKeys, Prf, SkCipher, SkeyseedInput, nat_detection_hash, random_bytes,
+    DhGroup as Group, DhPrivate, IkeSaKeys, Prf, SkCipher, SkeyseedInput, nat_detection_hash,
+    random_bytes,
 };
 use super::super::endpoint::{Endpoint, IKE_PORT, NATT_PORT};
 use super::super::proposal::{self, IkeSuite};
@@ -404,7 +405,13 @@ impl Endpoint {
         if offered.is_some_and(|c| bool::from(subtle::ConstantTimeEq::ct_eq(c, &expected[..]))) {
             return true;
         }
-        self.send_init_error(local, remote, parsed.header.spi_i, NotifyType::COOKIE, expected);
+        self.send_init_error(
+            local,
+            remote,
+            parsed.header.spi_i,
+            NotifyType::COOKIE,
+            expected,
+        );
         false
     }
 
