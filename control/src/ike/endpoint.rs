@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tunsec_dataplane::sa::SaParams;
 
@@ -77,6 +77,9 @@ pub struct Endpoint {
     pub(super) cookie_secret: zeroize::Zeroizing<Vec<u8>>,
     /// Half-open SAs from which on cookies are demanded.
     pub(super) cookie_threshold: usize,
+    /// The calendar time certificate validity is checked against (the one clock reading
+    /// here, injectable like rustls's TimeProvider).
+    pub(super) wall_clock: fn() -> SystemTime,
 }
 
 impl Endpoint {
@@ -93,7 +96,13 @@ impl Endpoint {
             actions: Vec::new(),
             cookie_secret: zeroize::Zeroizing::new(super::crypto::random_bytes(32)),
             cookie_threshold: HALF_OPEN_COOKIE_THRESHOLD,
+            wall_clock: SystemTime::now,
         }
+    }
+
+    /// Replaces the calendar clock certificate validity is checked against.
+    pub fn set_wall_clock(&mut self, clock: fn() -> SystemTime) {
+        self.wall_clock = clock;
     }
 
     pub fn config(&self) -> &IkeConfig {

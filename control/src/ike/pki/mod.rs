@@ -12,6 +12,7 @@ pub mod chain;
 pub mod credentials;
 pub mod hash;
 pub mod identity;
+pub mod ike_auth;
 pub mod keys;
 pub mod make;
 pub mod pem;
