@@ -286,6 +286,9 @@ impl Endpoint {
                     "{ip} peer {name} ({}) failed to authenticate: {why}",
                     ike_auth::show_id(&id)
                 ));
+                // The responder already counts the SA as up: tell it to take it down
+                // (RFC 7296 2.21.2).
+                self.send_delete_ike_now(spi);
                 self.kill(now, spi, true);
                 return;
             }
