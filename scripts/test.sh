@@ -27,6 +27,9 @@ scripts/test-netns.sh target/release/tunsec
 step "IKEv2 against strongSwan in network namespaces"
 scripts/test-ike.sh target/release/tunsec
 
+step "IKEv2 certificate authentication against strongSwan in network namespaces"
+scripts/test-ike-certs.sh target/release/tunsec
+
 step "fuzz targets (${TUNSEC_FUZZ_SECONDS:-20}s each)"
 scripts/fuzz.sh "${TUNSEC_FUZZ_SECONDS:-20}"
 
