@@ -68,8 +68,20 @@ fn main() -> ExitCode {
         Command::Run { config } => runtime::run(&config),
         Command::Check { config } => match config::check(&config) {
             Ok(summary) => {
-                println!("{}: ok\n{summary}", config.display());
-                Ok(())
+                // The certificate and key files IKE will read, read now.
+                let problems = config::load(&config)
+                    .map(|c| tunsec::ike::peers::credential_errors(&c))
+                    .unwrap_or_default();
+                if problems.is_empty() {
+                    println!("{}: ok\n{summary}", config.display());
+                    Ok(())
+                } else {
+                    Err(anyhow::anyhow!(
+                        "{}: certificate or key files unusable\n{}",
+                        config.display(),
+                        problems.join("\n")
+                    ))
+                }
             }
             Err(e) => Err(anyhow::anyhow!(
                 "{}: invalid configuration\n{e}",

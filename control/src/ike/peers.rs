@@ -155,3 +155,19 @@ impl IkeConfig {
         self.peers.is_empty()
     }
 }
+
+/// The credential files of every enabled ike2 peer that authenticates with certificates or
+/// keys, loaded as the daemon would at start-up: one line per peer whose files are missing
+/// or wrong (for `tunsec check`).
+pub fn credential_errors(cfg: &Config) -> Vec<String> {
+    cfg.peer
+        .iter()
+        .filter(|p| !p.disabled && p.exchange_mode.is_ikev2())
+        .filter(|p| matches!(p.auth_method, AuthMethod::RsaSignature | AuthMethod::RsaKey))
+        .filter_map(|p| {
+            Credentials::load(cfg, p)
+                .err()
+                .map(|e| format!("[[peer]] {:?}: {e}", p.name))
+        })
+        .collect()
+}

@@ -126,14 +126,18 @@ impl Credentials {
                     why: e.to_string(),
                 })?;
                 if cert_key != key.public_key() {
+                    let (theirs, ours) = (cert_key.describe(), key.describe());
+                    let which = if theirs == ours {
+                        format!("another {ours} key")
+                    } else {
+                        format!("its key is {theirs}, this one {ours}")
+                    };
                     return Err(LoadError::Content {
                         what: key_what,
                         path: key_path.clone(),
                         why: format!(
-                            "is not the private key of certificate {} (its key is {}, this one {})",
-                            chain[0].subject(),
-                            cert_key.describe(),
-                            key.describe()
+                            "is not the private key of certificate {} ({which})",
+                            chain[0].subject()
                         ),
                     });
                 }
