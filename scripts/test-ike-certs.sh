@@ -30,6 +30,8 @@ if ! msg=$(swan_check); then
 fi
 WORK=$(mktemp -d /tmp/tunsec-ike-certs.XXXXXX)
 PKI="$WORK/pki"
+# RSASSA-PSS (the rsa_pss case) needs charon's mgf1 plugin besides strongswan.sh's list.
+SWAN_PLUGINS="$SWAN_PLUGINS mgf1"
 PASSED=0
 FAILED=0
 FAILURES=()
@@ -126,7 +128,7 @@ certificate_toml() {
 # DN is its identity) and accepting any identity certified by CACERT. swanctl reads
 # credentials from the directory of its --file: x509/, x509ca/ and private/ there.
 cert_charon_config() {
-    local dir=$1 cert=$2 key=$3 cacert=$4
+    local dir=$1 cert=$2 key=$3 cacert=$4 pss=${5:-no}
     mkdir -p "$dir/x509" "$dir/x509ca" "$dir/private"
     cp "$cert" "$dir/x509/gw.pem"
     cp "$cacert" "$dir/x509ca/ca.pem"
@@ -139,6 +141,9 @@ swanctl {
     load = pem pkcs1 pkcs8 x509 revocation constraints pubkey openssl random
 }
 SWAN
+    # pss=yes: charon signs with RSASSA-PSS (RFC 7427 method 14) instead of PKCS#1 v1.5.
+    local local_auth=pubkey
+    [ "$pss" = yes ] && local_auth=rsa/pss-sha256
     cat >"$dir/swanctl.conf" <<CONF
 # Written by scripts/test-ike-certs.sh: certificate authentication.
 connections {
@@ -149,7 +154,7 @@ connections {
         encap = yes
         proposals = aes128-sha256-ecp256
         local {
-            auth = pubkey
+            auth = $local_auth
             certs = gw.pem
         }
         remote {
@@ -232,10 +237,11 @@ show_failure() { # show_failure: what tunsec and charon said
 }
 
 # --- tunsec <-> charon --------------------------------------------------------------------
-# with_charon ROLE(tunsec|charon) KIND(rsa|ec): tunsec in a with gw-a-KIND, charon in b with
-# gw-b-KIND, both trusting the KIND CA; ROLE initiates.
+# with_charon ROLE(tunsec|charon) KIND(rsa|ec) [PSS(yes|no)]: tunsec in a with gw-a-KIND,
+# charon in b with gw-b-KIND, both trusting the KIND CA; ROLE initiates; PSS=yes makes charon
+# sign with RSASSA-PSS.
 with_charon() {
-    local role=$1 kind=$2 ca=ca
+    local role=$1 kind=$2 pss=${3:-no} ca=ca
     [ "$kind" = ec ] && ca=ecca
     topology_pair
     in_ns b ip addr add 10.201.2.1/32 dev lo
@@ -245,7 +251,7 @@ with_charon() {
         $'auth-method = "rsa-signature"\ncertificate = "gw"\nremote-id = "dn:CN=gw-b,O=tunsec"' \
         "$(certificate_toml gw "$PKI/gw-a-$kind.pem" "$PKI/gw-a-$kind.key")$(certificate_toml ca "$PKI/$ca.pem" "" true)" ||
         { fail "config"; return 1; }
-    cert_charon_config "$WORK/swan-b" "$PKI/gw-b-$kind.pem" "$PKI/gw-b-$kind.key" "$PKI/$ca.pem"
+    cert_charon_config "$WORK/swan-b" "$PKI/gw-b-$kind.pem" "$PKI/gw-b-$kind.key" "$PKI/$ca.pem" "$pss"
     swan_start b "$WORK/swan-b" || { fail "charon did not start"; show_failure; return 1; }
     local t0 t1
     t0=$(now)
@@ -271,12 +277,21 @@ with_charon() {
     else
         fail "charon did not log tunsec's certificate authentication"
     fi
+    if [ "$pss" = yes ]; then
+        # What charon signed with, so what tunsec verified.
+        if grep -q "(myself) with RSA_EMSA_PSS" "$WORK/swan-b/charon.log"; then
+            grep -m1 "(myself) with RSA_EMSA_PSS" "$WORK/swan-b/charon.log" | sed 's/^[^]]*\] *//; s/^/   charon: /'
+        else
+            fail "charon did not sign with RSASSA-PSS: $(grep -m1 "(myself)" "$WORK/swan-b/charon.log")"
+        fi
+    fi
     check_ping a 10.201.1.1 10.201.2.1
     check_iperf a b 10.201.1.1 10.201.2.1
     SUMMARY+=("$CASE_NAME: handshake ${HANDSHAKE}s, iperf3 ${IPERF_GBPS} Gbit/s")
 }
 
 case_rsa_tunsec_initiates() { with_charon tunsec rsa; }
+case_rsa_pss_charon_initiates() { with_charon charon rsa yes; }
 case_rsa_charon_initiates() { with_charon charon rsa; }
 case_ecdsa_tunsec_initiates() { with_charon tunsec ec; }
 case_ecdsa_charon_initiates() { with_charon charon ec; }
@@ -375,7 +390,8 @@ case_tunsec_tunsec_rsa_key() {
         $'auth-method = "rsa-key"\nkey = "own"\nremote-key = "peer"' "$keys_b"
 }
 
-CASES=(rsa_tunsec_initiates rsa_charon_initiates ecdsa_tunsec_initiates ecdsa_charon_initiates
+CASES=(rsa_tunsec_initiates rsa_charon_initiates rsa_pss_charon_initiates
+       ecdsa_tunsec_initiates ecdsa_charon_initiates
        wrong_ca_charon_initiates wrong_ca_tunsec_initiates tunsec_tunsec_chain
        tunsec_tunsec_rsa_key)
 
