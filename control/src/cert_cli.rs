@@ -11,7 +11,7 @@ use clap::Subcommand;
 use tunsec::ike::pki::credentials::{KeyFile, load_certs, load_key};
 use tunsec::ike::pki::keys::KeySpec;
 use tunsec::ike::pki::make::{Template, issue};
-use tunsec::ike::pki::{PrivateKey, identity, pem};
+use tunsec::ike::pki::{PrivateKey, pem};
 
 #[derive(Subcommand)]
 pub enum CertCommand {
@@ -211,7 +211,6 @@ pub fn run(cmd: CertCommand) -> Result<()> {
                 println!("key:        {key}");
                 println!("spki-sha1:  {}", hex::encode(cert.spki_sha1()));
                 println!("sha256:     {}", cert.fingerprint());
-                let _ = identity::dn_text(&cert.subject_der());
             }
         }
     }

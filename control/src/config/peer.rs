@@ -123,7 +123,8 @@ keyword_enum! {
 /// `my-id`: the identity IKE sends.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum MyId {
-    /// The IP address for PSK, the certificate's FQDN for certificates.
+    /// The IP address for PSK and raw keys, the certificate's subject DN (ID_DER_ASN1_DN)
+    /// for certificates, as RouterOS sends.
     #[default]
     Auto,
     /// `address` (the local address) or `address:192.0.2.1`.

@@ -294,18 +294,28 @@ pub fn load_key(path: &Path, what: &str) -> Result<KeyFile, LoadError> {
                 )
             });
     };
-    for b in &blocks {
+    // The first key block decides (EC PARAMETERS and the like may come before it).
+    let key_block = blocks.iter().find(|b| {
+        matches!(
+            b.label.as_str(),
+            "PRIVATE KEY"
+                | "RSA PRIVATE KEY"
+                | "EC PRIVATE KEY"
+                | "PUBLIC KEY"
+                | "RSA PUBLIC KEY"
+                | "ENCRYPTED PRIVATE KEY"
+        )
+    });
+    if let Some(b) = key_block {
         return match b.label.as_str() {
             "PRIVATE KEY" => PrivateKey::from_pkcs8_der(&b.der).map(KeyFile::Private).map_err(key_err),
             "RSA PRIVATE KEY" => PrivateKey::from_pkcs1_der(&b.der).map(KeyFile::Private).map_err(key_err),
             "EC PRIVATE KEY" => PrivateKey::from_sec1_der(&b.der).map(KeyFile::Private).map_err(key_err),
             "PUBLIC KEY" => PublicKey::from_spki_der(&b.der).map(KeyFile::Public).map_err(key_err),
             "RSA PUBLIC KEY" => PublicKey::from_pkcs1_der(&b.der).map(KeyFile::Public).map_err(key_err),
-            "ENCRYPTED PRIVATE KEY" => Err(content(
+            _ => Err(content(
                 "is an encrypted private key; accepted: an unencrypted PKCS#8, PKCS#1 or SEC1 key (protect the file instead)".into(),
             )),
-            // EC PARAMETERS and the like come before the key in some files.
-            _ => continue,
         };
     }
     Err(content(format!(
@@ -344,5 +354,74 @@ impl fmt::Debug for Credentials {
             .field("match_by", &self.match_by)
             .field("skip_id_check", &self.skip_id_check)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ike::pki::keys::{Curve, KeySpec};
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("tunsec-cred-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn key_files_in_every_form_and_the_refusals() {
+        let d = scratch("keys");
+        let key = PrivateKey::generate(KeySpec::Ec(Curve::P384)).unwrap();
+        let pkcs8 = key.to_pkcs8_der().unwrap();
+        let public = key.public_key();
+        // PEM PKCS#8 after an EC PARAMETERS block, DER PKCS#8, a PEM public key.
+        let params = pem::encode("EC PARAMETERS", &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22]);
+        let with_params = format!(
+            "{}{}",
+            params.as_str(),
+            pem::encode("PRIVATE KEY", &pkcs8).as_str()
+        );
+        std::fs::write(d.join("a.pem"), with_params).unwrap();
+        std::fs::write(d.join("a.der"), &*pkcs8).unwrap();
+        let spki = public.to_spki_der().unwrap();
+        std::fs::write(d.join("a.pub"), pem::encode("PUBLIC KEY", &spki).as_bytes()).unwrap();
+        for f in ["a.pem", "a.der"] {
+            match load_key(&d.join(f), "k").unwrap() {
+                KeyFile::Private(k) => assert_eq!(k.public_key(), public, "{f}"),
+                KeyFile::Public(_) => panic!("{f} read as a public key"),
+            }
+        }
+        assert!(
+            matches!(load_key(&d.join("a.pub"), "k").unwrap(), KeyFile::Public(p) if p == public)
+        );
+        // Encrypted, missing, garbage, certificate-only.
+        std::fs::write(
+            d.join("enc.pem"),
+            pem::encode("ENCRYPTED PRIVATE KEY", &[0x30, 0]).as_bytes(),
+        )
+        .unwrap();
+        let e = load_key(&d.join("enc.pem"), "[[key]] \"k\" file")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("is an encrypted private key"), "{e}");
+        let e = load_key(&d.join("none.pem"), "[[key]] \"k\" file")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.starts_with("[[key]] \"k\" file: cannot read "), "{e}");
+        std::fs::write(d.join("junk"), b"\x30\x03\x01\x02\x03").unwrap();
+        assert!(load_key(&d.join("junk"), "k").is_err());
+        std::fs::write(
+            d.join("c.pem"),
+            pem::encode("CERTIFICATE", &[0x30, 0]).as_bytes(),
+        )
+        .unwrap();
+        let e = load_key(&d.join("c.pem"), "k").err().unwrap().to_string();
+        assert!(e.contains("holds no key block (found: CERTIFICATE)"), "{e}");
+        let e = load_certs(&d.join("a.pem"), "c").err().unwrap().to_string();
+        assert!(e.contains("holds no CERTIFICATE block"), "{e}");
+        let _ = std::fs::remove_dir_all(&d);
     }
 }

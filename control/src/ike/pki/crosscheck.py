@@ -11,7 +11,7 @@ Input lines on stdin (values hex):
 SCHEME is pkcs1-sha1|pkcs1-sha256|...|pss-sha256|...|ecdsa-sha256|...; FORMAT der|fixed
 (RFC 4754 r|s).
 Output lines: "verify ID ok|bad", "sign ID SIG", "cert ID ok|bad REASON",
-"pyca NAME CERT", "pycert NAME SIGNED_BY CERT", "pykey NAME PKCS8".
+"pyca NAME CERT", "pycert NAME SIGNED_BY CERT", "pykey NAME PKCS8", "pytrad NAME PKCS1_OR_SEC1".
 Prints "skip <reason>" and exits 0 when the cryptography package is missing.
 """
 
@@ -168,6 +168,13 @@ def makecerts(out):
                 )
                 out.append(f"pycert {n} {ca_name} {der(c)}")
             out.append(f"pykey {ca_name}.{leaf_name} {pkcs8(leaf_key)}")
+            # The same key as OpenSSL's traditional files hold it: PKCS#1 for RSA, SEC1 for EC.
+            trad = leaf_key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.TraditionalOpenSSL,
+                serialization.NoEncryption(),
+            ).hex()
+            out.append(f"pytrad {ca_name}.{leaf_name} {trad}")
 
 
 def main():

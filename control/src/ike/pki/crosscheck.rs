@@ -211,6 +211,8 @@ fn signatures_and_certificates_agree_with_python_cryptography() {
     let mut certs_ok = 0;
     let mut py_cas: BTreeMap<String, Cert> = BTreeMap::new();
     let mut py_certs = Vec::new();
+    let mut py_keys = BTreeMap::new();
+    let mut traditional = 0;
     for line in stdout.lines() {
         let mut f = line.splitn(4, ' ');
         let op = f.next().unwrap();
@@ -255,7 +257,17 @@ fn signatures_and_certificates_agree_with_python_cryptography() {
             }
             "pykey" => {
                 // Python's PKCS#8 keys load here.
-                PrivateKey::from_pkcs8_der(&hex::decode(rest[0]).unwrap()).unwrap();
+                let k = PrivateKey::from_pkcs8_der(&hex::decode(rest[0]).unwrap()).unwrap();
+                py_keys.insert(id, k.public_key());
+            }
+            "pytrad" => {
+                // And the same keys in PKCS#1 (RSA) or SEC1 (EC) form give the same public key.
+                let der = hex::decode(rest[0]).unwrap();
+                let k = PrivateKey::from_pkcs1_der(&der)
+                    .or_else(|_| PrivateKey::from_sec1_der(&der))
+                    .unwrap();
+                assert_eq!(py_keys[&id], k.public_key(), "{id}");
+                traditional += 1;
             }
             other => panic!("unexpected line {other}"),
         }
@@ -287,4 +299,5 @@ fn signatures_and_certificates_agree_with_python_cryptography() {
     assert_eq!(signed, to_verify.len());
     assert_eq!(certs_ok, 4);
     assert_eq!(py_certs.len(), 12);
+    assert_eq!(traditional, 4);
 }

@@ -161,7 +161,6 @@ pub struct Verified {
 
 /// Checks the peer's identity, certificate and AUTH for a signature peer. `payloads` are
 /// the IKE_AUTH message's (for CERT), `octets` what the peer signed.
-#[allow(clippy::too_many_arguments)]
 pub fn check_peer(
     peer: &IkePeer,
     id: &Identification,
