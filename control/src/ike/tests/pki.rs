@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::super::pki::keys::{Curve, KeySpec};
 use super::super::pki::make::{Template, issue};
-use super::super::pki::{Cert, PrivateKey, pem};
+use super::super::pki::{Cert, PeerAuth, PrivateKey, pem};
 use super::*;
 
 /// A scratch directory for one test's certificate files, removed on drop.
@@ -762,5 +762,50 @@ fn a_flipped_bit_in_the_signature_is_refused() {
         &out,
         0,
         "certificate not trusted: signature of CN=gw-b,O=tunsec test does not verify with the key of its issuer CN=ca,O=tunsec test",
+    );
+}
+
+#[test]
+fn an_auth_signature_by_another_key_is_refused() {
+    // gw-a presents its own (valid) certificate but signs with a key that is not the
+    // certificate's: the chain passes, the AUTH signature must not.
+    let dir = Dir::new("wrongkey");
+    let ca = make_ca(&dir, "ca", KeySpec::Ec(Curve::P256));
+    make_leaf(
+        &dir,
+        "gw-a",
+        &ca,
+        KeySpec::Ec(Curve::P256),
+        &[],
+        days(30, 0),
+        false,
+        &[],
+    );
+    make_leaf(
+        &dir,
+        "gw-b",
+        &ca,
+        KeySpec::Ec(Curve::P256),
+        &[],
+        days(30, 0),
+        false,
+        &[],
+    );
+    let now = Instant::now();
+    let mut eps = cert_pair(&dir, "ca", "ca", "", "", now);
+    let stranger = PrivateKey::generate(KeySpec::Ec(Curve::P256)).unwrap();
+    let creds = &mut eps[0].cfg.peers[0].credentials;
+    let PeerAuth::Certificate { chain, .. } = &creds.auth else {
+        panic!("gw-a has no certificate credentials");
+    };
+    creds.auth = PeerAuth::Certificate {
+        chain: chain.clone(),
+        key: std::sync::Arc::new(stranger),
+    };
+    let out = run(&mut eps, addrs(), now, 3, |_, m| Some(m));
+    refused(
+        &out,
+        1,
+        "failed to authenticate: AUTH signature does not verify: ECDSA with sha256: signature does not verify",
     );
 }
