@@ -36,8 +36,9 @@ PASSED=0
 FAILED=0
 FAILURES=()
 SUMMARY=()
-# shellcheck disable=SC2034 # read by scripts/lib/netns.sh
-TS_ID=tscert
+# shellcheck disable=SC2034 # read by scripts/lib/netns.sh; per run, so runs from several
+# worktrees at once do not share (and delete) each other's namespaces
+TS_ID=tscert$$
 
 trap 'ns_cleanup; rm -rf "$WORK"' EXIT
 
