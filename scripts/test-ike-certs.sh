@@ -17,7 +17,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 . scripts/lib/netns.sh
 . scripts/lib/strongswan.sh
-. scripts/lib/ike-config.sh
 
 TUNSEC=${1:-target/release/tunsec}
 shift || true
@@ -91,30 +90,54 @@ make_pki() {
 }
 
 # --- configuration ------------------------------------------------------------------------
-# cert_tunsec_config FILE SIDE(a|b) PASSIVE AUTH_LINES TABLES: ike-config.sh's endpoint for
-# gateway a (192.0.2.1, LAN 10.201.1.0/24) or b (192.0.2.2, LAN 10.201.2.0/24) with the
-# pre-shared key replaced by AUTH_LINES and TABLES ([[certificate]]/[[key]]) appended.
+# cert_tunsec_config FILE SIDE(a|b) PASSIVE AUTH_LINES TABLES: one tunsec endpoint for
+# gateway a (192.0.2.1, LAN 10.201.1.0/24) or b (192.0.2.2, LAN 10.201.2.0/24) with one ike2
+# peer authenticated by AUTH_LINES (auth-method and its keys) and one tunnel policy; TABLES
+# ([[certificate]]/[[key]]) are appended.
 cert_tunsec_config() {
     local file=$1 side=$2 passive=$3 auth=$4 tables=$5
     local me=1 peer=2
     [ "$side" = b ] && { me=2; peer=1; }
-    ike_tunsec_config "$file" sock="$WORK/$side.sock" lan="10.201.$me.1/24" \
-        local_net="10.201.$me.0/24" remote_net="10.201.$peer.0/24" \
-        local="192.0.2.$me" peer="192.0.2.$peer" psk=unused passive="$passive" \
-        || return 1
-    python3 - "$file" "$auth" "$tables" <<'PY'
-import sys
-path, auth, tables = sys.argv[1:]
-lines = open(path).read().splitlines()
-out = []
-for line in lines:
-    if line.startswith("auth-method = ") or line.startswith("secret = ") or line.startswith("my-id = "):
-        continue
-    out.append(line)
-    if line == 'exchange-mode = "ike2"':
-        out.extend(auth.splitlines())
-open(path, "w").write("\n".join(out) + "\n" + tables + "\n")
-PY
+    cat >"$file" <<TOML
+[daemon]
+workers = 2
+control-socket = "$WORK/$side.sock"
+
+[interface]
+name = "tunsec0"
+address = ["10.201.$me.1/24"]
+
+[[profile]]
+name = "ike"
+enc-algorithm = ["aes-128"]
+hash-algorithm = "sha256"
+dh-group = ["ecp256"]
+
+[[proposal]]
+name = "esp"
+enc-algorithms = ["aes-128-gcm"]
+auth-algorithms = ["sha256"]
+pfs-group = "none"
+
+[[peer]]
+name = "gw"
+address = "192.0.2.$peer/32"
+local-address = "192.0.2.$me"
+exchange-mode = "ike2"
+profile = "ike"
+passive = $passive
+$auth
+
+[[policy]]
+src-address = "10.201.$me.0/24"
+dst-address = "10.201.$peer.0/24"
+sa-src-address = "192.0.2.$me"
+sa-dst-address = "192.0.2.$peer"
+tunnel = true
+peer = "gw"
+proposal = "esp"
+$tables
+TOML
 }
 
 # certificate_toml NAME FILE [KEYFILE] [TRUSTED]
