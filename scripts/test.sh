@@ -33,6 +33,8 @@ scripts/test-ike.sh target/release/tunsec
 
 step "tunsec import-routeros: the manual's site-to-site example as a live tunnel"
 scripts/test-import.sh target/release/tunsec
+step "IKEv2 certificate authentication against strongSwan in network namespaces"
+scripts/test-ike-certs.sh target/release/tunsec
 
 step "fuzz targets (${TUNSEC_FUZZ_SECONDS:-20}s each)"
 scripts/fuzz.sh "${TUNSEC_FUZZ_SECONDS:-20}"

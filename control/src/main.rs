@@ -1,5 +1,6 @@
 //! `tunsec`: a userspace IPsec VPN endpoint. This binary is the daemon and its command line.
 
+mod cert_cli;
 mod demo;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -86,6 +87,12 @@ enum Command {
     /// Validate a configuration file; every error names the table, entry, key, the bad
     /// value and the accepted values.
     Check,
+    /// Make and inspect certificates and keys for IKE (a test CA, gateway certificates,
+    /// raw RSA keys), in PEM, without OpenSSL.
+    Cert {
+        #[command(subcommand)]
+        command: cert_cli::CertCommand,
+    },
     /// Print a menu of the running daemon, as RouterOS's `/ip ipsec <menu> print` does.
     #[command(after_help = format!(
         "Menus: {}.\n\nExamples:\n  tunsec print remote-peers -c /etc/tunsec/tunsec.toml\n  tunsec print policy detail\n  tunsec print installed-sa --json --show-keys",
@@ -185,6 +192,7 @@ fn main() -> ExitCode {
             )
         }),
         Command::Check => target.config_file().and_then(|config| check(&config)),
+        Command::Cert { command } => cert_cli::run(command),
         Command::Print {
             words,
             json,
@@ -223,6 +231,17 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<()> {
 fn check(path: &std::path::Path) -> anyhow::Result<()> {
     match config::check(path) {
         Ok(summary) => {
+            // The certificate and key files IKE will read, read now.
+            let problems = config::load(path)
+                .map(|c| tunsec::ike::peers::credential_errors(&c))
+                .unwrap_or_default();
+            if !problems.is_empty() {
+                anyhow::bail!(
+                    "{}: certificate or key files unusable\n{}",
+                    path.display(),
+                    problems.join("\n")
+                );
+            }
             println!("{}: ok\n{summary}", path.display());
             // The daemon refuses such a file; say so now rather than at start-up.
             if let Ok(cfg) = config::load(path)

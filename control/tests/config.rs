@@ -684,7 +684,7 @@ fn unknown_and_misplaced_tables() {
         &[at(
             "(top level)",
             "deamon",
-            "unknown table (did you mean \"daemon\"?); accepted: [daemon], [interface], [[policy]], [[proposal]], [[group]], [[peer]], [[profile]], [[mode-config]], [[pool]], [[user]], [[key]], [[manual-sa]]",
+            "unknown table (did you mean \"daemon\"?); accepted: [daemon], [interface], [[policy]], [[proposal]], [[group]], [[peer]], [[profile]], [[mode-config]], [[pool]], [[user]], [[key]], [[certificate]], [[manual-sa]]",
         )],
     );
     assert_errors(
@@ -1629,5 +1629,111 @@ fn daemon_logging_and_metrics_keys() {
     assert!(
         e.contains("[daemon]: metrics-listen: \"localhost\" is not an address and port; accepted: an address and port such as \"127.0.0.1:9474\""),
         "{e}"
+    );
+}
+
+#[test]
+fn certificate_authentication_keys_are_checked() {
+    let p = "[[peer]] \"gw\"";
+    let peer = |lines: &str| {
+        format!(
+            "[[peer]]\nname = \"gw\"\naddress = \"192.0.2.2/32\"\nexchange-mode = \"ike2\"\nauth-method = \"rsa-signature\"\n{lines}"
+        )
+    };
+    let ca = "\n[[certificate]]\nname = \"ca\"\nfile = \"/etc/tunsec/ca.pem\"\ntrusted = \"yes\"\n";
+    let own = "\n[[certificate]]\nname = \"own\"\nfile = \"/etc/tunsec/gw.pem\"\nprivate-key-file = \"/etc/tunsec/gw.key\"\n";
+    // A valid one: our certificate with its key, a trusted CA, remote-id and match-by.
+    let ok = peer("certificate = \"own\"\nremote-id = \"dn:CN=gw-b,O=example\"\n") + ca + own;
+    let cfg = config::parse(&ok).unwrap();
+    assert_eq!(cfg.certificate.len(), 2);
+    assert!(cfg.certificate[0].trusted);
+    assert_eq!(
+        cfg.certificate[1].private_key_file.as_deref(),
+        Some(std::path::Path::new("/etc/tunsec/gw.key"))
+    );
+    assert!(matches!(cfg.peer[0].remote_id, config::RemoteId::Dn(_)));
+    assert_errors(
+        &(peer("certificate = \"missing\"\nremote-certificate = \"gone\"\n") + ca),
+        &[
+            at(
+                p,
+                "certificate",
+                "\"missing\" is not defined; defined: \"ca\"",
+            ),
+            at(
+                p,
+                "remote-certificate",
+                "\"gone\" is not defined; defined: \"ca\"",
+            ),
+        ],
+    );
+    // Signing with a certificate that has no key; nothing to check the peer with.
+    assert_errors(
+        &(peer("certificate = \"ca\"\n")
+            + "\n[[certificate]]\nname = \"ca\"\nfile = \"/etc/tunsec/ca.pem\"\n"),
+        &[
+            at(
+                p,
+                "certificate",
+                "\"ca\" has no private-key-file, but this end signs with it (auth-method rsa-signature); accepted: a [[certificate]] with private-key-file",
+            ),
+            at(
+                p,
+                "remote-certificate",
+                "missing, and no [[certificate]] has trusted = yes, so the peer's certificate could not be checked (auth-method rsa-signature); accepted: the name of the peer's [[certificate]], or a CA [[certificate]] with trusted = yes",
+            ),
+        ],
+    );
+    assert_errors(
+        &(peer("certificate = \"own\"\nremote-id = \"fqdn:\"\nmatch-by = \"certificate\"\n")
+            + ca
+            + own),
+        &[
+            at(
+                p,
+                "remote-id",
+                "\"fqdn:\" is not valid; accepted: auto, ignore, address, address:<ip>, fqdn:<name or *.domain>, user-fqdn:<user@domain>, key-id:<id>, dn:<RFC 4514 name, e.g. CN=gw,O=example>",
+            ),
+            at(
+                p,
+                "match-by",
+                "\"certificate\" needs remote-certificate, the certificate the peer must present; accepted: remote-id, or set remote-certificate",
+            ),
+        ],
+    );
+    let c = "[[certificate]] \"x\"";
+    assert_errors(
+        "[[certificate]]\nname = \"x\"\nfile = \"\"\nprivate-key-file = \"\"\ntrusted = \"maybe\"\nkey = \"k\"\n",
+        &[
+            at(
+                c,
+                "key",
+                "unknown key; accepted: comment, file, name, private-key-file, trusted",
+            ),
+            at(
+                c,
+                "file",
+                "\"\" is empty; accepted: the path of a PEM or DER certificate file",
+            ),
+            at(
+                c,
+                "private-key-file",
+                "\"\" is empty; accepted: the path of a PEM or DER private key file, or leave the key out",
+            ),
+            at(
+                c,
+                "trusted",
+                "\"maybe\" is not valid; accepted: yes, no, true, false",
+            ),
+        ],
+    );
+    // rsa-key: remote-key names a [[key]].
+    assert_errors(
+        "[[peer]]\nname = \"gw\"\naddress = \"192.0.2.2/32\"\nauth-method = \"rsa-key\"\nkey = \"own\"\nremote-key = \"theirs\"\n[[key]]\nname = \"own\"\nfile = \"/k.pem\"\n",
+        &[at(
+            p,
+            "remote-key",
+            "\"theirs\" is not defined; defined: \"own\"",
+        )],
     );
 }

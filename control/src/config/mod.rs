@@ -2,8 +2,8 @@
 //!
 //! Each menu is a table named after it and each property keeps the manual's name, type and
 //! default: `[[policy]]`, `[[proposal]]`, `[[peer]]`, `[[profile]]`, `[[mode-config]]`,
-//! `[[user]]`, `[[group]]`, `[[key]]`, `[[pool]]` (`/ip pool`, for mode-config) and
-//! `[[manual-sa]]` (manually keyed SAs), plus
+//! `[[user]]`, `[[group]]`, `[[key]]`, `[[certificate]]`, `[[pool]]` (`/ip pool`, for
+//! mode-config) and `[[manual-sa]]` (manually keyed SAs), plus
 //! `[daemon]` and `[interface]` for what a router would otherwise provide. Times take the
 //! manual's forms (`30m`, `1d2h30m`, whole seconds), booleans `yes`/`no` or `true`/`false`,
 //! lists a TOML array or RouterOS's comma-separated string. `config/reference.toml` lists
@@ -12,6 +12,7 @@
 //! [`parse`] reads the whole file before judging it and reports every problem it finds, one
 //! line each, naming the table, the entry, the key, the bad value and what is accepted.
 
+mod certificate;
 mod daemon;
 mod error;
 mod manual_sa;
@@ -32,6 +33,7 @@ use toml::{Table, Value};
 use tunsec_dataplane::sa::Direction;
 use tunsec_dataplane::spd::{Policy, PolicyAction};
 
+pub use certificate::Certificate;
 pub use daemon::{
     DEFAULT_CONTROL_SOCKET, DEFAULT_IKE_COOKIE_THRESHOLD, DEFAULT_IKE_FRAGMENT_SIZE,
     DEFAULT_INTERFACE, Daemon, Interface, LogLevel, MAX_WORKERS, Workers,
@@ -39,7 +41,9 @@ pub use daemon::{
 pub use error::{ConfigError, ConfigIssue};
 pub use manual_sa::{DEFAULT_REPLAY_WINDOW, KeyPair, ManualSa, SpiPair};
 pub use mode_config::{Group, Key, ModeConfig, REQUEST_ONLY, User};
-pub use peer::{AuthMethod, CompatibilityOption, ExchangeMode, GeneratePolicy, MyId, Peer};
+pub use peer::{
+    AuthMethod, CompatibilityOption, ExchangeMode, GeneratePolicy, MatchBy, MyId, Peer, RemoteId,
+};
 pub use pool::{AddressRange, Pool};
 pub use proposal::{DhGroup, HashAlgorithm, IkeEncAlgorithm, Profile, Proposal, ProposalCheck};
 pub use reader::Secret;
@@ -66,6 +70,8 @@ pub struct Config {
     pub pool: Vec<Pool>,
     pub user: Vec<User>,
     pub key: Vec<Key>,
+    /// `[[certificate]]`: the certificate store.
+    pub certificate: Vec<Certificate>,
     pub manual_sa: Vec<ManualSa>,
 }
 
@@ -267,6 +273,7 @@ const ARRAY_TABLES: &[&str] = &[
     "pool",
     "user",
     "key",
+    "certificate",
     "manual-sa",
 ];
 const TOP_LEVEL: &str = "(top level)";
@@ -333,6 +340,9 @@ fn read_config(root: &Table, issues: &mut Vec<ConfigIssue>) -> Draft {
     check_unique_names("user", user.iter().map(|x| x.name.as_str()), issues);
     let (key, _) = read_array(root, "key", issues, mode_config::read_key);
     check_unique_names("key", key.iter().map(|x| x.name.as_str()), issues);
+    let (certificate, _) = read_array(root, "certificate", issues, certificate::read_certificate);
+    let names = certificate.iter().map(|x| x.name.as_str());
+    check_unique_names("certificate", names, issues);
     let (manual_sa, manual_sa_meta) =
         read_array(root, "manual-sa", issues, manual_sa::read_manual_sa);
     let names = manual_sa.iter().map(|x| x.name.as_str());
@@ -372,6 +382,7 @@ fn read_config(root: &Table, issues: &mut Vec<ConfigIssue>) -> Draft {
             pool,
             user,
             key,
+            certificate,
             manual_sa,
         },
         policy_meta,

@@ -23,6 +23,7 @@ pub(crate) const PEER_KEYS: &[&str] = &[
     "generate-policy",
     "key",
     "local-address",
+    "match-by",
     "mode-config",
     "my-id",
     "name",
@@ -33,6 +34,8 @@ pub(crate) const PEER_KEYS: &[&str] = &[
     "profile",
     "proposal",
     "remote-certificate",
+    "remote-id",
+    "remote-key",
     "secret",
     "send-initial-contact",
     "xauth-login",
@@ -89,6 +92,17 @@ impl AuthMethod {
 }
 
 keyword_enum! {
+    /// `match-by`: how the peer's identity is checked (RouterOS 7 identity).
+    pub enum MatchBy {
+        /// The peer's ID must be what `remote-id` says (and be vouched for by its certificate).
+        #[default]
+        RemoteId => "remote-id",
+        /// The peer's certificate must be `remote-certificate`; `remote-id` is not consulted.
+        Certificate => "certificate",
+    }
+}
+
+keyword_enum! {
     /// `generate-policy`: whether a responder creates policies the peer asks for.
     pub enum GeneratePolicy {
         #[default]
@@ -109,7 +123,8 @@ keyword_enum! {
 /// `my-id`: the identity IKE sends.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum MyId {
-    /// The IP address for PSK, the certificate's FQDN for certificates.
+    /// The IP address for PSK and raw keys, the certificate's subject DN (ID_DER_ASN1_DN)
+    /// for certificates, as RouterOS sends.
     #[default]
     Auto,
     /// `address` (the local address) or `address:192.0.2.1`.
@@ -121,6 +136,47 @@ pub enum MyId {
 
 const ACCEPTED_MY_ID: &str =
     "auto, address, address:<ip>, fqdn:<name>, user-fqdn:<user@domain>, key-id:<id>";
+
+/// `remote-id`: the identity expected from the peer (RouterOS 7 identity `remote-id`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RemoteId {
+    /// Any identity, as long as the peer's certificate (if any) vouches for it.
+    #[default]
+    Auto,
+    /// The peer's address (`address`), or the given one.
+    Address(Option<IpAddr>),
+    /// A domain name; `*.example.com` matches any name below example.com.
+    Fqdn(String),
+    UserFqdn(String),
+    KeyId(String),
+    /// A distinguished name, kept as DER (`dn:CN=gw,O=example`).
+    Dn(Vec<u8>),
+    /// Any identity, and it need not match the certificate (dangerous, as the manual says).
+    Ignore,
+}
+
+const ACCEPTED_REMOTE_ID: &str = "auto, ignore, address, address:<ip>, fqdn:<name or *.domain>, user-fqdn:<user@domain>, key-id:<id>, dn:<RFC 4514 name, e.g. CN=gw,O=example>";
+
+fn parse_remote_id(s: &str) -> Option<RemoteId> {
+    match s {
+        "auto" => return Some(RemoteId::Auto),
+        "ignore" => return Some(RemoteId::Ignore),
+        "address" => return Some(RemoteId::Address(None)),
+        _ => {}
+    }
+    let (kind, value) = s.split_once(':')?;
+    if value.is_empty() {
+        return None;
+    }
+    match kind {
+        "address" => value.parse().ok().map(|a| RemoteId::Address(Some(a))),
+        "fqdn" => Some(RemoteId::Fqdn(value.to_owned())),
+        "user-fqdn" if value.contains('@') => Some(RemoteId::UserFqdn(value.to_owned())),
+        "key-id" => Some(RemoteId::KeyId(value.to_owned())),
+        "dn" => crate::ike::pki::identity::dn_der(value).map(RemoteId::Dn),
+        _ => None,
+    }
+}
 
 fn parse_my_id(s: &str) -> Option<MyId> {
     if s == "auto" {
@@ -159,10 +215,17 @@ pub struct Peer {
     pub auth_method: AuthMethod,
     pub secret: Secret,
     pub certificate: String,
+    /// `[[certificate]]` the peer's certificate must be (empty: any one chaining to a
+    /// trusted CA).
     pub remote_certificate: String,
-    /// `[[key]]` name, for `auth-method = "rsa-key"`.
+    /// `[[key]]` name of our private key, for `auth-method = "rsa-key"`.
     pub key: String,
+    /// `[[key]]` name of the peer's public key, for `rsa-key` (empty: any public key of the
+    /// key table).
+    pub remote_key: String,
     pub my_id: MyId,
+    pub remote_id: RemoteId,
+    pub match_by: MatchBy,
     pub generate_policy: GeneratePolicy,
     /// `None` is the manual's `none`.
     pub policy_template_group: Option<String>,
@@ -193,7 +256,10 @@ impl Peer {
             certificate: String::new(),
             remote_certificate: String::new(),
             key: String::new(),
+            remote_key: String::new(),
             my_id: MyId::Auto,
+            remote_id: RemoteId::Auto,
+            match_by: MatchBy::RemoteId,
             generate_policy: GeneratePolicy::No,
             policy_template_group: Some("default".to_owned()),
             mode_config: None,
@@ -241,6 +307,7 @@ pub(crate) fn read_peer(
         ("certificate", &mut p.certificate),
         ("remote-certificate", &mut p.remote_certificate),
         ("key", &mut p.key),
+        ("remote-key", &mut p.remote_key),
         ("notrack-chain", &mut p.notrack_chain),
         ("xauth-login", &mut p.xauth_login),
         ("comment", &mut p.comment),
@@ -260,6 +327,16 @@ pub(crate) fn read_peer(
     }
     if let Some(v) = r.parsed("my-id", ACCEPTED_MY_ID, parse_my_id) {
         p.my_id = v;
+    }
+    if let Some(v) = r.parsed("remote-id", ACCEPTED_REMOTE_ID, parse_remote_id) {
+        p.remote_id = v;
+    }
+    if let Some(v) = r.keyword("match-by") {
+        p.match_by = v;
+    }
+    // The manual's examples write remote-certificate=none for "no pinned certificate".
+    if p.remote_certificate == "none" {
+        p.remote_certificate.clear();
     }
     if let Some(v) = r.keyword("generate-policy") {
         p.generate_policy = v;
@@ -313,6 +390,15 @@ fn check_peer(r: &mut Reader<'_>, p: &Peer) {
             format!("missing, but auth-method is {method}; accepted: the name of a [[key]]"),
         ),
         _ => {}
+    }
+    if p.match_by == MatchBy::Certificate
+        && p.remote_certificate.is_empty()
+        && !r.failed("remote-certificate")
+    {
+        r.issue(
+            "match-by",
+            "\"certificate\" needs remote-certificate, the certificate the peer must present; accepted: remote-id, or set remote-certificate",
+        );
     }
     if method.uses_xauth() && !p.passive && p.xauth_login.is_empty() {
         r.issue(

@@ -14,7 +14,7 @@ use super::error::ConfigIssue;
 use super::manual_sa::{ACCEPTED_SPI, ManualSa};
 use super::peer::check_peer_overlap;
 use super::reader::{EntryMeta, quote, quoted_list};
-use super::{Config, Draft};
+use super::{AuthMethod, Config, Draft};
 
 pub(crate) fn cross_check(draft: &Draft, issues: &mut Vec<ConfigIssue>) {
     check_policies(draft, issues);
@@ -422,6 +422,16 @@ fn check_peers(draft: &Draft, issues: &mut Vec<ConfigIssue>) {
                 undefined(&p.key, c.key.iter().map(|k| k.name.as_str())),
             );
         }
+        if !p.remote_key.is_empty()
+            && !m.failed("remote-key")
+            && !c.key.iter().any(|k| k.name == p.remote_key)
+        {
+            issue(
+                "remote-key",
+                undefined(&p.remote_key, c.key.iter().map(|k| k.name.as_str())),
+            );
+        }
+        check_peer_certificates(p, m, c, &mut issue);
         if let Some(mc) = &p.mode_config
             && !m.failed("mode-config")
             && !c.mode_config.iter().any(|x| x.name == *mc)
@@ -469,6 +479,48 @@ fn check_pools(draft: &Draft, issues: &mut Vec<ConfigIssue>) {
             message.push_str(" (or none)");
             issues.push(ConfigIssue::new(&meta.location, Some("next-pool"), message));
         }
+    }
+}
+
+/// `certificate` and `remote-certificate` name [[certificate]] entries; the one we sign with
+/// has its private key; an rsa-signature peer has something to check the other end with.
+fn check_peer_certificates(
+    p: &crate::config::Peer,
+    m: &EntryMeta,
+    c: &Config,
+    issue: &mut impl FnMut(&str, String),
+) {
+    let names = || c.certificate.iter().map(|x| x.name.as_str());
+    for (key, name) in [
+        ("certificate", &p.certificate),
+        ("remote-certificate", &p.remote_certificate),
+    ] {
+        if !name.is_empty() && !m.failed(key) && !c.certificate.iter().any(|x| x.name == *name) {
+            issue(key, undefined(name, names()));
+        }
+    }
+    let signing = c.certificate.iter().find(|x| x.name == p.certificate);
+    if p.auth_method == AuthMethod::RsaSignature
+        && let Some(cert) = signing
+        && cert.private_key_file.is_none()
+    {
+        issue(
+            "certificate",
+            format!(
+                "\"{}\" has no private-key-file, but this end signs with it (auth-method rsa-signature); accepted: a [[certificate]] with private-key-file",
+                p.certificate
+            ),
+        );
+    }
+    if p.auth_method == AuthMethod::RsaSignature
+        && p.remote_certificate.is_empty()
+        && !m.failed("remote-certificate")
+        && !c.certificate.iter().any(|x| x.trusted)
+    {
+        issue(
+            "remote-certificate",
+            "missing, and no [[certificate]] has trusted = yes, so the peer's certificate could not be checked (auth-method rsa-signature); accepted: the name of the peer's [[certificate]], or a CA [[certificate]] with trusted = yes".to_owned(),
+        );
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tunsec_dataplane::sa::SaParams;
 
@@ -77,6 +77,9 @@ pub struct Endpoint {
     /// IP datagram size above which protected messages are fragmented (RFC 7383), when
     /// the peer supports it.
     pub(super) fragment_datagram_len: usize,
+    /// The calendar time certificate validity is checked against (the one clock reading
+    /// here, injectable like rustls's TimeProvider).
+    pub(super) wall_clock: fn() -> SystemTime,
 }
 
 impl Endpoint {
@@ -96,7 +99,13 @@ impl Endpoint {
             cookie_secret: zeroize::Zeroizing::new(super::crypto::random_bytes(32)),
             cookie_threshold,
             fragment_datagram_len,
+            wall_clock: SystemTime::now,
         }
+    }
+
+    /// Replaces the calendar clock certificate validity is checked against.
+    pub fn set_wall_clock(&mut self, clock: fn() -> SystemTime) {
+        self.wall_clock = clock;
     }
 
     pub fn config(&self) -> &IkeConfig {

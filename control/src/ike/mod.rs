@@ -11,6 +11,7 @@ pub mod fragment;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod peers;
+pub mod pki;
 pub mod proposal;
 pub mod reconfigure;
 pub mod sa;

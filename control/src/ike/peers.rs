@@ -1,11 +1,13 @@
 //! The IKEv2 peers of a configuration, resolved: each enabled `exchange-mode = "ike2"` peer
-//! with its profile, its pre-shared key and the policies whose SAs it negotiates.
+//! with its profile, its credentials (pre-shared key, or certificates and keys loaded from
+//! their files) and the policies whose SAs it negotiates.
 
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 use tunsec_dataplane::spd::{Policy, PolicyAction};
 
+use super::pki::Credentials;
 use crate::config::{AuthMethod, Config, MyId, Profile, Proposal};
 
 /// One IKEv2 peer as the state machines use it.
@@ -17,7 +19,10 @@ pub struct IkePeer {
     pub local_address: Option<IpAddr>,
     pub port: u16,
     pub passive: bool,
+    pub auth_method: AuthMethod,
     pub secret: crate::config::Secret,
+    /// Certificates, keys and identity checks (`auth_method` says which are used).
+    pub credentials: Credentials,
     pub my_id: MyId,
     pub profile: Profile,
     pub send_initial_contact: bool,
@@ -79,13 +84,23 @@ pub fn ike_config(cfg: &Config) -> (IkeConfig, Vec<String>) {
             ));
             continue;
         }
-        if p.auth_method != AuthMethod::PreSharedKey {
-            warnings.push(format!(
-                "peer {:?}: auth-method {} is not supported yet; accepted: pre-shared-key",
-                p.name, p.auth_method
-            ));
-            continue;
-        }
+        let credentials = match p.auth_method {
+            AuthMethod::PreSharedKey => Credentials::psk(p),
+            AuthMethod::RsaSignature | AuthMethod::RsaKey => match Credentials::load(cfg, p) {
+                Ok(c) => c,
+                Err(e) => {
+                    warnings.push(format!("peer {:?} left out: {e}", p.name));
+                    continue;
+                }
+            },
+            other => {
+                warnings.push(format!(
+                    "peer {:?}: auth-method {other} is not supported yet; accepted: pre-shared-key, rsa-signature, rsa-key",
+                    p.name
+                ));
+                continue;
+            }
+        };
         let Some(profile) = cfg.profile.iter().find(|x| x.name == p.profile) else {
             continue;
         };
@@ -95,7 +110,9 @@ pub fn ike_config(cfg: &Config) -> (IkeConfig, Vec<String>) {
             local_address: p.local_address,
             port: p.port,
             passive: p.passive,
+            auth_method: p.auth_method,
             secret: p.secret.clone(),
+            credentials,
             my_id: p.my_id.clone(),
             profile: profile.clone(),
             send_initial_contact: p.send_initial_contact,
@@ -159,4 +176,20 @@ impl IkeConfig {
     pub fn is_empty(&self) -> bool {
         self.peers.is_empty()
     }
+}
+
+/// The credential files of every enabled ike2 peer that authenticates with certificates or
+/// keys, loaded as the daemon would at start-up: one line per peer whose files are missing
+/// or wrong (for `tunsec check`).
+pub fn credential_errors(cfg: &Config) -> Vec<String> {
+    cfg.peer
+        .iter()
+        .filter(|p| !p.disabled && p.exchange_mode.is_ikev2())
+        .filter(|p| matches!(p.auth_method, AuthMethod::RsaSignature | AuthMethod::RsaKey))
+        .filter_map(|p| {
+            Credentials::load(cfg, p)
+                .err()
+                .map(|e| format!("[[peer]] {:?}: {e}", p.name))
+        })
+        .collect()
 }

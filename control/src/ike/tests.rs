@@ -9,6 +9,8 @@ use super::endpoint::{Action, ChildInstall, Endpoint};
 use super::peers::ike_config;
 use crate::config;
 
+mod pki;
+
 fn endpoint(text: &str, now: Instant) -> Endpoint {
     let cfg = config::parse(text).unwrap();
     let (ike, warnings) = ike_config(&cfg);

@@ -1,10 +1,12 @@
-//! IKE_AUTH (RFC 7296 1.2, 2.15): identities, pre-shared-key AUTH, and the first child SA.
+//! IKE_AUTH (RFC 7296 1.2, 2.15): identities, AUTH (pre-shared key, or a signature with a
+//! certificate or raw key, see `pki::ike_auth`), and the first child SA.
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use super::super::crypto::{psk_auth, signed_octets, verify_psk_auth};
 use super::super::endpoint::Endpoint;
+use super::super::pki::ike_auth::{self, AuthFailure};
 use super::super::proposal;
 use super::super::sa::{IkeState, Queued, RequestKind, Side};
 use super::super::ts;
@@ -56,29 +58,32 @@ impl Endpoint {
             return;
         };
         let peer = self.peer(sa.peer).clone();
-        let Some(keyed) = sa.keyed.as_ref() else {
+        if sa.keyed.is_none() {
             return;
+        }
+        let (id, certs, auth) = match self.our_auth(spi) {
+            Ok(x) => x,
+            Err(e) => {
+                let ip = sa.remote.ip();
+                self.log_error(format!(
+                    "{ip} cannot sign IKE_AUTH for peer {}: {e}",
+                    peer.name
+                ));
+                self.kill(now, spi, false);
+                return;
+            }
         };
-        let id = our_id(&peer.my_id, sa.local.ip());
-        let octets = signed_octets(
-            &keyed.init_request,
-            &keyed.nr,
-            keyed.suite.prf,
-            &keyed.keys.sk_pi,
-            &id.body_bytes(),
-        );
-        let auth = psk_auth(keyed.suite.prf, peer.secret.expose(), &octets);
         let mut payloads = vec![Payload::IdI(id)];
+        payloads.extend(certs);
+        // A CERTREQ for our CAs, so the responder sends its certificate (RFC 7296 3.7).
+        payloads.extend(ike_auth::certreq(&peer.credentials));
         if peer.send_initial_contact {
             payloads.push(Payload::Notify(Notify::status(
                 NotifyType::INITIAL_CONTACT,
                 Vec::new(),
             )));
         }
-        payloads.push(Payload::Auth(Authentication {
-            method: AuthMethod::SHARED_KEY_MIC,
-            data: auth.to_vec(),
-        }));
+        payloads.push(Payload::Auth(auth));
         // The first policy of this peer without an SA rides in IKE_AUTH; the others
         // follow in CREATE_CHILD_SA exchanges.
         let first = peer
@@ -122,25 +127,92 @@ impl Endpoint {
         self.request(now, spi, ExchangeType::IKE_AUTH, &payloads, kind);
     }
 
-    /// Checks the peer's AUTH (pre-shared key, RFC 7296 2.15).
-    fn peer_auth_ok(&self, spi: IkeSpi, id: &Identification, auth: &Authentication) -> bool {
+    /// SIGNATURE_HASH_ALGORITHMS and CERTREQ for IKE_SA_INIT (signature peers only).
+    pub(crate) fn init_signature_payloads(
+        &self,
+        peer: usize,
+        responder: bool,
+        peer_announced: bool,
+    ) -> Vec<Payload> {
+        ike_auth::init_payloads(self.peer(peer), responder, peer_announced)
+    }
+
+    /// Our identity, CERT payloads and AUTH for this SA's IKE_AUTH message (RFC 7296 2.15:
+    /// we sign our own IKE_SA_INIT message, the peer's nonce and our identity).
+    fn our_auth(
+        &self,
+        spi: IkeSpi,
+    ) -> Result<(Identification, Vec<Payload>, Authentication), String> {
+        let sa = self.sas.get(&spi).ok_or("no SA")?;
+        let keyed = sa.keyed.as_ref().ok_or("SA not keyed")?;
+        let peer = self.peer(sa.peer);
+        let id = ike_auth::our_identity(peer, sa.local.ip());
+        let (message, nonce, sk_p, peer_init) = match sa.side {
+            Side::Initiator => (
+                &keyed.init_request,
+                &keyed.nr,
+                &keyed.keys.sk_pi,
+                &keyed.init_response,
+            ),
+            Side::Responder => (
+                &keyed.init_response,
+                &keyed.ni,
+                &keyed.keys.sk_pr,
+                &keyed.init_request,
+            ),
+        };
+        let octets = signed_octets(message, nonce, keyed.suite.prf, sk_p, &id.body_bytes());
+        if !ike_auth::uses_signatures(peer) {
+            let auth = psk_auth(keyed.suite.prf, peer.secret.expose(), &octets);
+            let auth = Authentication {
+                method: AuthMethod::SHARED_KEY_MIC,
+                data: auth.to_vec(),
+            };
+            return Ok((id, Vec::new(), auth));
+        }
+        let hashes = ike_auth::announced_hashes(peer_init);
+        let auth = ike_auth::sign(&peer.credentials, hashes.as_deref(), &octets)?;
+        Ok((id, ike_auth::our_certificates(&peer.credentials), auth))
+    }
+
+    /// Checks the peer's AUTH: its pre-shared key, or its certificate (or raw key), identity
+    /// and signature. Returns the identity to show.
+    fn check_peer_auth(
+        &self,
+        spi: IkeSpi,
+        id: &Identification,
+        auth: &Authentication,
+        payloads: &[Payload],
+    ) -> Result<String, AuthFailure> {
         let Some(sa) = self.sas.get(&spi) else {
-            return false;
+            return Err(AuthFailure::Psk);
         };
         let Some(keyed) = sa.keyed.as_ref() else {
-            return false;
+            return Err(AuthFailure::Psk);
         };
-        if auth.method != AuthMethod::SHARED_KEY_MIC {
-            return false;
-        }
-        let secret = self.peer(sa.peer).secret.expose();
+        let peer = self.peer(sa.peer);
         // The peer signs its own IKE_SA_INIT message, our nonce and its identity.
         let (message, nonce, sk_p) = match sa.side {
             Side::Initiator => (&keyed.init_response, &keyed.ni, &keyed.keys.sk_pr),
             Side::Responder => (&keyed.init_request, &keyed.nr, &keyed.keys.sk_pi),
         };
         let octets = signed_octets(message, nonce, keyed.suite.prf, sk_p, &id.body_bytes());
-        verify_psk_auth(keyed.suite.prf, secret, &octets, &auth.data)
+        if ike_auth::uses_signatures(peer) {
+            let now = (self.wall_clock)();
+            return ike_auth::check_peer(peer, id, payloads, auth, &octets, now, sa.remote.ip())
+                .map(|v| v.id);
+        }
+        if auth.method != AuthMethod::SHARED_KEY_MIC {
+            return Err(AuthFailure::MethodMismatch {
+                got: auth.method.0,
+                want: peer.auth_method,
+            });
+        }
+        if verify_psk_auth(keyed.suite.prf, peer.secret.expose(), &octets, &auth.data) {
+            Ok(ike_auth::show_id(id))
+        } else {
+            Err(AuthFailure::Psk)
+        }
     }
 
     fn mark_established(&mut self, now: Instant, spi: IkeSpi, remote_id: String) {
@@ -179,9 +251,18 @@ impl Endpoint {
             Some(sa) => sa.remote.ip(),
             None => return,
         };
-        if let Some(n) = payloads.notifies(NotifyType::AUTHENTICATION_FAILED).next() {
-            let _ = n;
-            self.log_error(format!("{ip} peer refused our authentication (AUTHENTICATION_FAILED): check secret and my-id"));
+        if payloads.has_notify(NotifyType::AUTHENTICATION_FAILED) {
+            let check = match self
+                .sas
+                .get(&spi)
+                .map(|sa| ike_auth::uses_signatures(self.peer(sa.peer)))
+            {
+                Some(true) => "check certificate, its CA on the peer and my-id",
+                _ => "check secret and my-id",
+            };
+            self.log_error(format!(
+                "{ip} peer refused our authentication (AUTHENTICATION_FAILED): {check}"
+            ));
             self.kill(now, spi, true);
             return;
         }
@@ -193,14 +274,26 @@ impl Endpoint {
             self.kill(now, spi, true);
             return;
         };
-        if !self.peer_auth_ok(spi, &id, &auth) {
-            self.log_error(format!(
-                "{ip} peer's AUTH does not verify (wrong pre-shared key?)"
-            ));
-            self.kill(now, spi, true);
-            return;
-        }
-        self.mark_established(now, spi, id.to_string());
+        let shown = match self.check_peer_auth(spi, &id, &auth, &payloads) {
+            Ok(shown) => shown,
+            Err(why) => {
+                let name = self
+                    .sas
+                    .get(&spi)
+                    .map(|sa| self.peer(sa.peer).name.clone())
+                    .unwrap_or_default();
+                self.log_error(format!(
+                    "{ip} peer {name} ({}) failed to authenticate: {why}",
+                    ike_auth::show_id(&id)
+                ));
+                // The responder already counts the SA as up: tell it to take it down
+                // (RFC 7296 2.21.2).
+                self.send_delete_ike_now(spi);
+                self.kill(now, spi, true);
+                return;
+            }
+        };
+        self.mark_established(now, spi, shown);
         let RequestKind::Auth {
             policy_index: Some(index),
             inbound_spi,
@@ -261,7 +354,6 @@ impl Endpoint {
             return;
         }
         let ip = sa.remote.ip();
-        let local_ip = sa.local.ip();
         let peer = self.peer(sa.peer).clone();
         let (Some(id), Some(auth)) = (payloads.id_i().cloned(), payloads.auth().cloned()) else {
             self.answer(
@@ -273,22 +365,26 @@ impl Endpoint {
             self.kill(now, spi, false);
             return;
         };
-        if !self.peer_auth_ok(spi, &id, &auth) {
-            self.log_error(format!(
-                "{ip} peer {} ({id}) failed to authenticate: wrong pre-shared key?",
-                peer.name
-            ));
-            self.answer(
-                spi,
-                ExchangeType::IKE_AUTH,
-                message_id,
-                &[Payload::Notify(Notify::error(
-                    NotifyType::AUTHENTICATION_FAILED,
-                ))],
-            );
-            self.kill(now, spi, false);
-            return;
-        }
+        let shown = match self.check_peer_auth(spi, &id, &auth, &payloads) {
+            Ok(shown) => shown,
+            Err(why) => {
+                self.log_error(format!(
+                    "{ip} peer {} ({}) failed to authenticate: {why}",
+                    peer.name,
+                    ike_auth::show_id(&id)
+                ));
+                self.answer(
+                    spi,
+                    ExchangeType::IKE_AUTH,
+                    message_id,
+                    &[Payload::Notify(Notify::error(
+                        NotifyType::AUTHENTICATION_FAILED,
+                    ))],
+                );
+                self.kill(now, spi, false);
+                return;
+            }
+        };
         if payloads
             .notifies(NotifyType::INITIAL_CONTACT)
             .next()
@@ -305,30 +401,29 @@ impl Endpoint {
                 self.kill(now, s, false);
             }
         }
-        let Some(sa) = self.sas.get(&spi) else {
-            return;
+        let (our, certs, our_auth) = match self.our_auth(spi) {
+            Ok(x) => x,
+            Err(e) => {
+                self.log_error(format!(
+                    "{ip} cannot sign IKE_AUTH for peer {}: {e}",
+                    peer.name
+                ));
+                self.answer(
+                    spi,
+                    ExchangeType::IKE_AUTH,
+                    message_id,
+                    &[Payload::Notify(Notify::error(
+                        NotifyType::AUTHENTICATION_FAILED,
+                    ))],
+                );
+                self.kill(now, spi, false);
+                return;
+            }
         };
-        let keyed = match sa.keyed.as_ref() {
-            Some(k) => k,
-            None => return,
-        };
-        let our = our_id(&peer.my_id, local_ip);
-        let octets = signed_octets(
-            &keyed.init_response,
-            &keyed.ni,
-            keyed.suite.prf,
-            &keyed.keys.sk_pr,
-            &our.body_bytes(),
-        );
-        let our_auth = psk_auth(keyed.suite.prf, peer.secret.expose(), &octets);
-        let mut out = vec![
-            Payload::IdR(our),
-            Payload::Auth(Authentication {
-                method: AuthMethod::SHARED_KEY_MIC,
-                data: our_auth.to_vec(),
-            }),
-        ];
-        self.mark_established(now, spi, id.to_string());
+        let mut out = vec![Payload::IdR(our)];
+        out.extend(certs);
+        out.push(Payload::Auth(our_auth));
+        self.mark_established(now, spi, shown);
         if payloads.sa().is_some() {
             out.extend(self.answer_child(now, spi, &payloads, None, None));
         }

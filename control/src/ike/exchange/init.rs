@@ -177,6 +177,7 @@ impl Endpoint {
                 sa.remote,
             ));
         }
+        payloads.extend(self.init_signature_payloads(sa.peer, false, true));
         let header = Header::new(
             sa.spi_i,
             IkeSpi::default(),
@@ -338,6 +339,8 @@ impl Endpoint {
         if sa.fragmentation {
             out.push(fragmentation_supported());
         }
+        let peer_announced = payloads.has_notify(NotifyType::SIGNATURE_HASH_ALGORITHMS);
+        out.extend(self.init_signature_payloads(peer, true, peer_announced));
         let header = Header::new(
             h.spi_i,
             spi_r,
