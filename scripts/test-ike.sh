@@ -214,7 +214,21 @@ case_psk_gcm_ecp256_tunsec_init() {
 
 case_psk_gcm_ecp256_charon_init() {
     pair charon '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' none \
-        aes128-sha256-ecp256 aes128gcm16
+        aes128-sha256-ecp256 aes128gcm16 || return 1
+    # The operator's view of a tunnel with strongSwan: both menus, the SAs charon reports.
+    "$TUNSEC" print remote-peers -s "$WORK/a.sock" | sed 's/^/   | /'
+    "$TUNSEC" print installed-sa -s "$WORK/a.sock" | sed 's/^/   | /'
+    # swanctl --list-sas shows the child's SPIs on lines "in  c1a2b3c4, ..." and "out ...".
+    local theirs found=0
+    for theirs in $(swan_ctl "$WORK/swan-b" --list-sas 2>/dev/null | grep -oE '^ +(in|out) +[0-9a-f]{8}' | grep -oE '[0-9a-f]{8}$'); do
+        found=$((found + 1))
+        "$TUNSEC" print installed-sa -s "$WORK/a.sock" | grep -qi "spi=0x$theirs" ||
+            fail "charon's SPI $theirs is not in tunsec's installed-sa"
+    done
+    [ "$found" = 2 ] && log "charon's two child SPIs are tunsec's installed SAs" ||
+        fail "expected 2 child SPIs from swanctl --list-sas, found $found"
+    "$TUNSEC" print remote-peers -s "$WORK/a.sock" | grep -q 'side=responder.*ph2-total=1' ||
+        fail "remote-peers does not show one child as responder"
 }
 
 case_psk_cbc_sha256_modp2048_tunsec_init() {
