@@ -19,7 +19,6 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook_mio::v1_0::Signals;
 use std::collections::HashSet;
-use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -555,15 +554,28 @@ impl Daemon {
                     }
                 }
             }
-            while let Some((mut stream, line)) = self.control.accept()? {
-                let answer = self.answer(&line);
-                let _ = stream.write_all(answer.as_bytes());
+            loop {
+                match self.control.accept() {
+                    Ok(Some((stream, line))) => {
+                        let answer = self.answer(&line);
+                        crate::mgmt::socket::answer_in_background(stream, answer);
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        // Out of descriptors, say: the clients wait; the daemon goes on.
+                        logging::emit("system,error", &format!("control socket: {e}"));
+                        break;
+                    }
+                }
             }
-            while let Some((stream, path)) = match &self.metrics {
+            while let Some(stream) = match &self.metrics {
                 Some(m) => m.accept().unwrap_or(None),
                 None => None,
             } {
-                metrics::respond(stream, &path, || self.metrics_text());
+                let body = self.metrics_text();
+                if let Some(m) = &self.metrics {
+                    m.respond_in_background(stream, body);
+                }
             }
             while let Ok(event) = self.events.try_recv() {
                 self.on_event(event);

@@ -2,70 +2,103 @@
 //! HTTP/1.0 answer to `GET /metrics` in the text exposition format, built from the same
 //! rows as `print statistics`, `print installed-sa` and `print remote-peers`.
 //!
-//! It is served from the control thread's loop: each scrape is one short-lived connection
-//! with tight timeouts, so a stuck client costs the loop at most a second.
+//! The control thread accepts a scrape and renders the text; a short-lived thread of its own
+//! (at most four at once) reads the request and writes the answer, so a slow or stuck client
+//! never holds up IKE.
 
 use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use super::menu::Row;
 
-/// How long a scraper may take to send its request or read the answer.
+/// How long a scraper may take, in all, to send its request, and to read the answer.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Scrapes answered at once; more connections are closed unanswered.
+const MAX_SCRAPES_IN_FLIGHT: usize = 4;
 
 /// The listening socket.
 pub struct MetricsServer {
     listener: TcpListener,
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl MetricsServer {
     pub fn bind(addr: SocketAddr) -> io::Result<MetricsServer> {
         let listener = TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
-        Ok(MetricsServer { listener })
+        Ok(MetricsServer {
+            listener,
+            in_flight: Arc::new(AtomicUsize::new(0)),
+        })
     }
 
     pub fn listener(&self) -> &TcpListener {
         &self.listener
     }
 
-    /// The next waiting scraper with its request path, or `None` when nobody waits.
-    pub fn accept(&self) -> io::Result<Option<(TcpStream, String)>> {
-        let (mut stream, _) = match self.listener.accept() {
-            Ok(s) => s,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        stream.set_nonblocking(false)?;
-        stream.set_read_timeout(Some(CLIENT_TIMEOUT))?;
-        stream.set_write_timeout(Some(CLIENT_TIMEOUT))?;
-        let mut head = Vec::new();
-        let mut buf = [0u8; 1024];
-        // The request line is all we need; stop at the end of the head or at 8 KiB.
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 8192 {
-            match stream.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => head.extend_from_slice(&buf[..n]),
-                Err(_) => break,
-            }
+    /// The next waiting scraper, or `None` when nobody waits.
+    pub fn accept(&self) -> io::Result<Option<TcpStream>> {
+        match self.listener.accept() {
+            Ok((stream, _)) => Ok(Some(stream)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
         }
-        let text = String::from_utf8_lossy(&head);
-        let path = match text.split_whitespace().collect::<Vec<_>>().as_slice() {
-            ["GET", path, ..] => (*path).to_owned(),
-            _ => String::new(),
-        };
-        Ok(Some((stream, path)))
+    }
+
+    /// Answers `stream` with `body` (the metrics, rendered by the caller at accept time) on a
+    /// thread of its own: the endpoint is reachable over the network, and a scraper that
+    /// sends or reads slowly must not hold up the control thread's IKE work.
+    pub fn respond_in_background(&self, stream: TcpStream, body: String) {
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= MAX_SCRAPES_IN_FLIGHT {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return;
+        }
+        let in_flight = Arc::clone(&self.in_flight);
+        let spawned = std::thread::Builder::new()
+            .name("metrics".to_owned())
+            .spawn(move || {
+                let _ = respond(stream, &body);
+                in_flight.fetch_sub(1, Ordering::AcqRel);
+            });
+        if spawned.is_err() {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 
-/// Writes the answer for `path`: the metrics for `/metrics`, 404 otherwise.
-pub fn respond(mut stream: TcpStream, path: &str, body: impl FnOnce() -> String) {
+/// Reads the request head within [`CLIENT_TIMEOUT`] in all and writes the answer: the
+/// metrics for `GET /metrics`, 404 otherwise.
+fn respond(mut stream: TcpStream, body: &str) -> io::Result<()> {
+    stream.set_nonblocking(false)?;
+    let deadline = Instant::now() + CLIENT_TIMEOUT;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    // The request line is all we need; stop at the end of the head or at 8 KiB.
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 8192 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        stream.set_read_timeout(Some(left))?;
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(_) => return Ok(()),
+        }
+    }
+    let text = String::from_utf8_lossy(&head);
+    let path = match text.split_whitespace().collect::<Vec<_>>().as_slice() {
+        ["GET", path, ..] => (*path).to_owned(),
+        _ => String::new(),
+    };
     let answer = if path == "/metrics" {
-        let body = body();
         format!(
             "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
@@ -73,7 +106,8 @@ pub fn respond(mut stream: TcpStream, path: &str, body: impl FnOnce() -> String)
     } else {
         "HTTP/1.0 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 21\r\n\r\nonly /metrics is here".to_owned()
     };
-    let _ = stream.write_all(answer.as_bytes());
+    stream.set_write_timeout(Some(CLIENT_TIMEOUT))?;
+    stream.write_all(answer.as_bytes())
 }
 
 fn label(value: &str) -> String {
@@ -180,6 +214,32 @@ pub fn render(statistics: &[Row], sas: &[Row], peers: &[Row]) -> String {
 mod tests {
     use super::*;
     use crate::mgmt::menu::RowBuilder;
+
+    #[test]
+    fn a_silent_scraper_does_not_hold_up_the_caller_or_the_next_scrape() {
+        let server = MetricsServer::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = server.listener().local_addr().unwrap();
+        let _silent = TcpStream::connect(addr).unwrap();
+        let accept = || loop {
+            if let Some(s) = server.accept().unwrap() {
+                break s;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let started = Instant::now();
+        server.respond_in_background(accept(), "m 1\n".to_owned());
+        assert!(
+            started.elapsed() < Duration::from_millis(200),
+            "the caller waited"
+        );
+        let mut good = TcpStream::connect(addr).unwrap();
+        good.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+        server.respond_in_background(accept(), "m 1\n".to_owned());
+        let mut answer = String::new();
+        good.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.0 200 OK"), "{answer}");
+        assert!(answer.ends_with("\r\n\r\nm 1\n"), "{answer}");
+    }
 
     #[test]
     fn exposition_format() {

@@ -2,11 +2,11 @@
 //! connection.
 
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The listening side, removed from the file system when dropped.
 pub struct ControlSocket {
@@ -54,19 +54,65 @@ impl ControlSocket {
         &self.listener
     }
 
-    /// The next waiting client's request line, or `None` when nobody is waiting.
+    /// The next waiting client's request line, or `None` when nobody is waiting. A client
+    /// that does not send one line within [`REQUEST_TIMEOUT`] in all, or breaks the
+    /// connection, is dropped and the next one taken: no client can stop the daemon or hold
+    /// its control thread longer than that.
     pub fn accept(&self) -> io::Result<Option<(UnixStream, String)>> {
-        let (stream, _) = match self.listener.accept() {
-            Ok(s) => s,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        stream.set_nonblocking(false)?;
-        stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-        let mut line = String::new();
-        BufReader::new(stream.try_clone()?.take(4096)).read_line(&mut line)?;
-        Ok(Some((stream, line.trim().to_owned())))
+        loop {
+            let (stream, _) = match self.listener.accept() {
+                Ok(s) => s,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            if let Some(line) = read_request(&stream) {
+                return Ok(Some((stream, line)));
+            }
+        }
     }
+}
+
+/// How long a client has, in all, to send its request line.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a client has to read its answer.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest request line.
+const MAX_REQUEST: usize = 4096;
+
+/// One request line, read within [`REQUEST_TIMEOUT`]; `None` if it does not come.
+fn read_request(mut stream: &UnixStream) -> Option<String> {
+    stream.set_nonblocking(false).ok()?;
+    let deadline = Instant::now() + REQUEST_TIMEOUT;
+    let mut line = Vec::new();
+    let mut buf = [0u8; 512];
+    while !line.contains(&b'\n') && line.len() < MAX_REQUEST {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        stream.set_read_timeout(Some(left)).ok()?;
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => line.extend_from_slice(&buf[..n]),
+            Err(_) => return None,
+        }
+    }
+    let end = line.iter().position(|&b| b == b'\n').unwrap_or(line.len());
+    let request = String::from_utf8_lossy(&line[..end]).trim().to_owned();
+    // A client that hung up without a word asked for nothing.
+    (!request.is_empty()).then_some(request)
+}
+
+/// Writes `answer` to the client on a thread of its own, so a client that does not read
+/// (a large `installed-sa` fills the socket buffer) never blocks the control thread.
+pub fn answer_in_background(mut stream: UnixStream, answer: String) {
+    let _ = std::thread::Builder::new()
+        .name("control-answer".to_owned())
+        .spawn(move || {
+            if stream.set_write_timeout(Some(ANSWER_TIMEOUT)).is_ok() {
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
 }
 
 impl Drop for ControlSocket {
@@ -121,6 +167,34 @@ mod tests {
         assert!(ControlSocket::bind(&path).is_err());
         drop(sock);
         assert!(!path.exists());
+        fs::remove_dir(&dir).unwrap();
+    }
+
+    #[test]
+    fn silent_and_vanishing_clients_are_dropped_and_the_next_one_served() {
+        let dir = std::env::temp_dir().join(format!("tunsec-sock2-{}", std::process::id()));
+        let path = dir.join("ctl.sock");
+        let sock = ControlSocket::bind(&path).unwrap();
+        // One client connects and never speaks, one hangs up at once, one asks properly.
+        let silent = UnixStream::connect(&path).unwrap();
+        drop(UnixStream::connect(&path).unwrap());
+        let good = std::thread::spawn({
+            let path = path.clone();
+            move || request(&path, "print installed-sa").unwrap()
+        });
+        let started = Instant::now();
+        let (stream, line) = loop {
+            if let Some(got) = sock.accept().expect("a bad client must not be an error") {
+                break got;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(line, "print installed-sa");
+        assert!(started.elapsed() < REQUEST_TIMEOUT + Duration::from_secs(1));
+        answer_in_background(stream, "ok\n".to_owned());
+        assert_eq!(good.join().unwrap(), "ok\n");
+        drop(silent);
+        drop(sock);
         fs::remove_dir(&dir).unwrap();
     }
 }
