@@ -97,7 +97,7 @@ charon_config() {
     local dir=$1 local=$2 remote=$3 lts=$4 rts=$5 ike=$6 esp=$7
     local raddrs=${8:-$3} rid=${9:-$3} child_extra=${10:-}
     mkdir -p "$dir"
-    swan_write_config "$dir" "$local" "$remote" "$lts" "$rts" "$PSK" "$esp"
+    swan_write_config "$dir" "$local" "$remote" "$lts" "$rts" "${CHARON_PSK:-$PSK}" "$esp"
     sed -i -e "s/proposals = aes128gcm16-prfsha256-x25519/proposals = $ike/" \
         -e "s/remote_addrs = $remote/remote_addrs = $raddrs/" \
         -e "s/id = $remote/id = $rid/" -e "s/id-remote = $remote/id-remote = $rid/" \
@@ -706,6 +706,19 @@ case_ipv6_outer() {
     SUMMARY+=("$CASE_NAME (tunsec): iperf3 ${IPERF_GBPS} Gbit/s")
 }
 
+# The manual's 0x form of a pre-shared key: tunsec must use the bytes the hex digits spell.
+# charon is given the same bytes in its base64 form (0s...), so a tunsec that took "0x..."
+# as text would fail to authenticate.
+case_psk_hex_secret() {
+    local hex PSK
+    hex=$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')
+    PSK="0x$hex"
+    CHARON_PSK="0s$(python3 -c 'import base64,sys; print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())' "$hex")"
+    pair tunsec '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' none \
+        aes128-sha256-ecp256 aes128gcm16
+    unset CHARON_PSK
+}
+
 CASES=(psk_gcm_ecp256_tunsec_init psk_gcm_ecp256_charon_init
        psk_cbc_sha256_modp2048_tunsec_init psk_cbc_sha256_modp2048_charon_init
        psk_gcm256_x25519_pfs_tunsec_init psk_gcm256_x25519_pfs_charon_init
@@ -714,6 +727,6 @@ CASES=(psk_gcm_ecp256_tunsec_init psk_gcm_ecp256_charon_init
        tt_cbc_sha256_modp2048 tt_chacha_ecp384 tt_gcm256_x25519_pfs_rekey tt_natt
        tt_proposal_mismatch tt_rekey_under_load tt_dpd_restart
        charon_charon_baseline rekey_under_load dpd_restart fragmented_pfs_rekey
-       rekey_by_bytes cookie_charon_init ipv6_outer)
+       rekey_by_bytes cookie_charon_init ipv6_outer psk_hex_secret)
 
 run_cases ike "${ONLY[@]}"
