@@ -7,8 +7,8 @@
 # carries ping and a 3 s iperf3; the handshake time and throughput are printed per case.
 #
 # As in test-ike.sh, strongSwan 5.9's libipsec only does UDP-encapsulated ESP, so charon runs
-# with `encap = yes`. IKE_AUTH with RSA certificates is larger than the veth MTU and leaves
-# IP-fragmented (IKE fragmentation, RFC 7383, is not used here).
+# with `encap = yes`. IKE_AUTH with RSA certificates is larger than 1280 bytes and crosses as
+# IKE fragments (RFC 7383), which tshark must see from both ends.
 #
 # Usage: scripts/test-ike-certs.sh [TUNSEC_BINARY] [CASE...]
 # Needs root, iproute2, iperf3, python3, strongSwan (charon, swanctl, kernel-libipsec; the
@@ -16,6 +16,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 . scripts/lib/netns.sh
+. scripts/lib/cases.sh
+. scripts/lib/tunsec.sh
 . scripts/lib/strongswan.sh
 
 TUNSEC=${1:-target/release/tunsec}
@@ -31,23 +33,12 @@ WORK=$(mktemp -d /tmp/tunsec-ike-certs.XXXXXX)
 PKI="$WORK/pki"
 # RSASSA-PSS (the rsa_pss case) needs charon's mgf1 plugin besides strongswan.sh's list.
 SWAN_PLUGINS="$SWAN_PLUGINS mgf1"
-PASSED=0
-FAILED=0
-FAILURES=()
-SUMMARY=()
 # shellcheck disable=SC2034 # read by scripts/lib/netns.sh; per run, so runs from several
 # worktrees at once do not share (and delete) each other's namespaces
 TS_ID=tscert$$
 
 trap 'ns_cleanup; rm -rf "$WORK"' EXIT
 
-log() { printf '   %s\n' "$*"; }
-fail() {
-    log "FAIL: $*"
-    CASE_OK=0
-}
-now() { date +%s.%N; }
-elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
 
 # --- certificates, made once by tunsec itself ---------------------------------------------
 # ca.pem (RSA 2048) issues gw-a-rsa / gw-b-rsa (RSA 2048); ecca.pem (ECDSA P-384) issues
@@ -199,59 +190,8 @@ connections {
 CONF
 }
 
-start_tunsec() { # start_tunsec NS CONFIG
-    local ns=$1 cfg=$2
-    if ! "$TUNSEC" check -c "$cfg" >"$WORK/$ns.check" 2>&1; then
-        cat "$WORK/$ns.check"
-        fail "tunsec check refused $cfg"
-        return 1
-    fi
-    ns_spawn "$ns" "$WORK/tunsec-$ns.log" "$TUNSEC" run -c "$cfg" >/dev/null
-    TUNSEC_PID=${TS_PIDS[-1]}
-    if ! wait_for 10 in_ns "$ns" ip link show tunsec0 up; then
-        cat "$WORK/tunsec-$ns.log"
-        fail "tunsec in $ns did not start"
-        return 1
-    fi
-    if grep -q 'left out' "$WORK/tunsec-$ns.log"; then
-        grep 'left out' "$WORK/tunsec-$ns.log"
-        fail "tunsec in $ns left its peer out"
-        return 1
-    fi
-}
-
-peer_established() { # peer_established SOCK
-    "$TUNSEC" print remote-peers -s "$1" 2>/dev/null | grep -q 'state=established.*ph2-total=[1-9]'
-}
-
 remote_id() { # remote_id SOCK: the established peer's identity as tunsec shows it
     "$TUNSEC" print remote-peers -s "$1" 2>/dev/null | grep -o ' id="[^"]*"' | head -1 | sed 's/^ //'
-}
-
-check_ping() { # check_ping NS SRC DST
-    if in_ns "$1" ping -c 3 -i 0.2 -W 2 -I "$2" "$3" >"$WORK/ping.out" 2>&1; then
-        log "ping $2 -> $3: ok ($(grep -o 'rtt.*' "$WORK/ping.out" || true))"
-    else
-        cat "$WORK/ping.out"
-        fail "ping $2 -> $3"
-    fi
-}
-
-# check_iperf CLIENT_NS SERVER_NS CLIENT_ADDR SERVER_ADDR: 3 s of TCP; sets IPERF_GBPS.
-check_iperf() {
-    local c=$1 s=$2 caddr=$3 saddr=$4
-    IPERF_GBPS=0
-    ns_spawn "$s" "$WORK/iperf-server.log" iperf3 -s -1 -B "$saddr" >/dev/null
-    wait_for 5 in_ns "$s" sh -c "ss -ltn | grep -q ':5201'"
-    if in_ns "$c" iperf3 -c "$saddr" -B "$caddr" -t 3 -J >"$WORK/iperf.json" 2>"$WORK/iperf.err"; then
-        IPERF_GBPS=$(python3 -c 'import json,sys; bps = json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]; print("%.2f" % (bps / 1e9))' "$WORK/iperf.json")
-        log "iperf3 $caddr -> $saddr: $IPERF_GBPS Gbit/s"
-        python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > 0.01 else 1)" "$IPERF_GBPS" ||
-            fail "iperf3 throughput too low"
-    else
-        cat "$WORK/iperf.err"
-        fail "iperf3 $caddr -> $saddr"
-    fi
 }
 
 show_failure() { # show_failure: what tunsec and charon said
@@ -277,6 +217,7 @@ with_charon() {
         { fail "config"; return 1; }
     cert_charon_config "$WORK/swan-b" "$PKI/gw-b-$kind.pem" "$PKI/gw-b-$kind.key" "$PKI/$ca.pem" "$pss"
     swan_start b "$WORK/swan-b" || { fail "charon did not start"; show_failure; return 1; }
+    capture b v-b-a "$WORK/wire.pcap" "udp"
     local t0 t1
     t0=$(now)
     start_tunsec a "$WORK/a.toml" || return 1
@@ -309,9 +250,21 @@ with_charon() {
             fail "charon did not sign with RSASSA-PSS: $(grep -m1 "(myself)" "$WORK/swan-b/charon.log")"
         fi
     fi
-    check_ping a 10.201.1.1 10.201.2.1
+    check_ping a 10.201.2.1 -I 10.201.1.1
+    stop_capture
+    # IKE_AUTH with a certificate is larger than 1280 bytes for RSA: both ends agreed on IKE
+    # fragmentation (RFC 7383), so it must cross as SKF fragments, not IP fragments.
+    local ours theirs ip_frags
+    ours=$(tshark -r "$WORK/wire.pcap" -Y "isakmp.frag.number && ip.src == 192.0.2.1" 2>/dev/null | wc -l)
+    theirs=$(tshark -r "$WORK/wire.pcap" -Y "isakmp.frag.number && ip.src == 192.0.2.2" 2>/dev/null | wc -l)
+    ip_frags=$(tshark -r "$WORK/wire.pcap" -Y "ip.flags.mf == 1 || ip.frag_offset > 0" 2>/dev/null | wc -l)
+    log "tshark: IKE fragments $ours from tunsec, $theirs from charon; $ip_frags IP fragments"
+    if [ "$kind" = rsa ]; then
+        [ "$ours" -ge 2 ] && [ "$theirs" -ge 2 ] || fail "IKE_AUTH with RSA certificates was not sent as IKE fragments both ways"
+        [ "$ip_frags" = 0 ] || fail "$ip_frags IP fragments on the wire"
+    fi
     check_iperf a b 10.201.1.1 10.201.2.1
-    SUMMARY+=("$CASE_NAME: handshake ${HANDSHAKE}s, iperf3 ${IPERF_GBPS} Gbit/s")
+    SUMMARY+=("$CASE_NAME: handshake ${HANDSHAKE}s, iperf3 ${IPERF_GBPS} Gbit/s, IKE fragments $ours/$theirs")
 }
 
 case_rsa_tunsec_initiates() { with_charon tunsec rsa; }
@@ -389,7 +342,7 @@ tunsec_pair() {
         show_failure
         return 1
     fi
-    check_ping a 10.201.1.1 10.201.2.1
+    check_ping a 10.201.2.1 -I 10.201.1.1
     check_iperf a b 10.201.1.1 10.201.2.1
     SUMMARY+=("$CASE_NAME: handshake ${HANDSHAKE}s, iperf3 ${IPERF_GBPS} Gbit/s")
 }
@@ -423,24 +376,4 @@ echo "-- making the test PKI with $TUNSEC cert"
 make_pki || { echo "tunsec cert failed"; exit 1; }
 "$TUNSEC" cert show "$PKI/gw-a-chain.pem" | sed 's/^/   /'
 
-for c in "${CASES[@]}"; do
-    if [ ${#ONLY[@]} -gt 0 ] && [[ ! " ${ONLY[*]} " =~ " $c " ]]; then continue; fi
-    echo "-- $c"
-    CASE_OK=1
-    CASE_NAME=$c
-    "case_$c"
-    ns_cleanup
-    if [ "$CASE_OK" = 1 ]; then
-        PASSED=$((PASSED + 1))
-    else
-        FAILED=$((FAILED + 1))
-        FAILURES+=("$c")
-    fi
-    rm -rf "$WORK"/*.log "$WORK"/*.json "$WORK"/*.sock "$WORK"/swan-*
-done
-
-echo
-for s in "${SUMMARY[@]}"; do echo "   $s"; done
-[ $FAILED -gt 0 ] && echo "failed: ${FAILURES[*]}"
-echo "ike-certs: $PASSED passed, $FAILED failed"
-[ $FAILED -eq 0 ]
+run_cases ike-certs "${ONLY[@]}"

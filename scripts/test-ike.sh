@@ -17,6 +17,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/netns.sh
 . scripts/lib/cases.sh
+. scripts/lib/tunsec.sh
 . scripts/lib/strongswan.sh
 
 TUNSEC=${1:-target/release/tunsec}
@@ -34,8 +35,6 @@ TS_ID=tsike$$
 
 trap 'ns_cleanup; rm -rf "$WORK"' EXIT
 
-now() { date +%s.%N; }
-elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
 
 # tunsec_config FILE SOCK LAN LOCAL_NET REMOTE_NET LOCAL PEER_ADDR SA_DST PASSIVE
 #               IKE_ENC HASH DH ESP_ENC ESP_AUTH PFS [PROFILE_EXTRA] [PROPOSAL_EXTRA]
@@ -103,70 +102,6 @@ charon_config() {
         -e "s/id = $remote/id = $rid/" -e "s/id-remote = $remote/id-remote = $rid/" \
         -e "s/start_action = none/start_action = none\n                $child_extra/" \
         "$dir/swanctl.conf"
-}
-
-start_tunsec() { # start_tunsec NS CONFIG
-    local ns=$1 cfg=$2
-    if ! "$TUNSEC" check -c "$cfg" >"$WORK/$ns.check" 2>&1; then
-        cat "$WORK/$ns.check"
-        fail "tunsec check refused $cfg"
-        return 1
-    fi
-    ns_spawn "$ns" "$WORK/tunsec-$ns.log" "$TUNSEC" run -c "$cfg" >/dev/null
-    TUNSEC_PID=${TS_PIDS[-1]}
-    if ! wait_for 10 in_ns "$ns" ip link show tunsec0 up; then
-        cat "$WORK/tunsec-$ns.log"
-        fail "tunsec in $ns did not start"
-        return 1
-    fi
-}
-
-peer_established() { # peer_established SOCK
-    "$TUNSEC" print remote-peers -s "$1" 2>/dev/null | grep -q 'state=established.*ph2-total=[1-9]'
-}
-
-child_spis() { # child_spis SOCK: the installed SPIs, sorted, on one line
-    "$TUNSEC" print installed-sa -s "$1" 2>/dev/null | grep -o 'spi=0x[0-9A-F]*' | sort | tr '\n' ' '
-}
-
-# check_iperf CLIENT_NS SERVER_NS CLIENT_ADDR SERVER_ADDR SECONDS: sets IPERF_GBPS.
-check_iperf() {
-    local c=$1 s=$2 caddr=$3 saddr=$4 secs=${5:-3}
-    IPERF_GBPS=0
-    ns_spawn "$s" "$WORK/iperf-server.log" iperf3 -s -1 -B "$saddr" >/dev/null
-    wait_for 5 in_ns "$s" sh -c "ss -ltn | grep -q ':5201'"
-    if in_ns "$c" iperf3 -c "$saddr" -B "$caddr" -t "$secs" -i 1 -J >"$WORK/iperf.json" 2>"$WORK/iperf.err"; then
-        IPERF_GBPS=$(python3 -c 'import json,sys; bps = json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]; print("%.2f" % (bps / 1e9))' "$WORK/iperf.json")
-        log "iperf3 $caddr -> $saddr: $IPERF_GBPS Gbit/s"
-        python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > 0.01 else 1)" "$IPERF_GBPS" ||
-            fail "iperf3 throughput too low"
-    else
-        cat "$WORK/iperf.err"
-        fail "iperf3 $caddr -> $saddr"
-    fi
-}
-
-# The longest stretch of 1-second iperf3 intervals that moved no data.
-zero_intervals() {
-    python3 -c '
-import json, sys
-j = json.load(open(sys.argv[1]))
-print(sum(1 for i in j["intervals"] if i["sum"]["bytes"] == 0))' "$WORK/iperf.json"
-}
-
-# wire_check PCAP FILTER WHAT: tshark must find packets matching FILTER (and no ICMP in the
-# clear between the outer addresses).
-wire_check() {
-    local n
-    n=$(tshark -r "$1" -Y "$2" 2>/dev/null | wc -l)
-    if [ "$n" -gt 0 ]; then
-        log "tshark: $n packets of $3 on the wire"
-    else
-        fail "tshark found no $3 ($2)"
-    fi
-    if tshark -r "$1" -Y "icmp && ip.src == 10.201.0.0/16" 2>/dev/null | grep -q .; then
-        fail "inner traffic crossed the wire in the clear"
-    fi
 }
 
 # pair ROLE IKE_ENC HASH DH ESP_ENC ESP_AUTH PFS CHARON_IKE CHARON_ESP: tunsec in a
