@@ -2,8 +2,8 @@
 # IKEv2 certificate authentication in network namespaces: tunsec against strongSwan's charon
 # with X.509 certificates from one CA, RSA and ECDSA, each side initiating; a certificate
 # from a CA tunsec does not trust, refused with a log line that says so while tunsec keeps
-# running; tunsec against tunsec with certificates (through an intermediate CA) and with raw
-# RSA keys. Every certificate and key is made by `tunsec cert` (no OpenSSL). Each tunnel
+# running; raw RSA keys (auth-method rsa-key) against charon's swanctl pubkeys, both roles;
+# tunsec against tunsec with certificates (through an intermediate CA) and with raw RSA keys. Every certificate and key is made by `tunsec cert` (no OpenSSL). Each tunnel
 # carries ping and a 3 s iperf3; the handshake time and throughput are printed per case.
 #
 # As in test-ike.sh, strongSwan 5.9's libipsec only does UDP-encapsulated ESP, so charon runs
@@ -367,10 +367,65 @@ case_tunsec_tunsec_rsa_key() {
         $'auth-method = "rsa-key"\nkey = "own"\nremote-key = "peer"' "$keys_b"
 }
 
+# auth-method = "rsa-key" against charon's raw public keys (swanctl pubkeys): tunsec holds
+# its private key and charon's public key, charon the reverse; identities are the addresses.
+# tunsec initiates (rsa_key_tunsec_initiates) or charon does (rsa_key_charon_initiates).
+rsa_key_with_charon() {
+    local role=$1
+    topology_pair
+    in_ns b ip addr add 10.201.2.1/32 dev lo
+    local passive=false
+    [ "$role" = charon ] && passive=true
+    cert_tunsec_config "$WORK/a.toml" a "$passive" $'auth-method = "rsa-key"\nkey = "own"\nremote-key = "peer"' \
+        "$(printf '\n[[key]]\nname = "own"\nfile = "%s"\n\n[[key]]\nname = "peer"\nfile = "%s"\n' "$PKI/raw-a.key" "$PKI/raw-b.pub")" ||
+        { fail "config"; return 1; }
+    local dir="$WORK/swan-b"
+    cert_charon_config "$dir" "$PKI/gw-b-rsa.pem" "$PKI/raw-b.key" "$PKI/ca.pem"
+    rm -f "$dir/x509/gw.pem" "$dir/x509ca/ca.pem"
+    mkdir -p "$dir/pubkey"
+    cp "$PKI/raw-a.pub" "$dir/pubkey/peer.pub"
+    cp "$PKI/raw-b.pub" "$dir/pubkey/own.pub"
+    python3 - "$dir/swanctl.conf" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace("certs = gw.pem", "pubkeys = own.pub\n            id = 192.0.2.2")
+s = s.replace("cacerts = ca.pem", "pubkeys = peer.pub\n            id = 192.0.2.1")
+open(p, "w").write(s)
+PY
+    swan_start b "$dir" || { fail "charon did not start"; show_failure; return 1; }
+    local t0
+    t0=$(now)
+    start_tunsec a "$WORK/a.toml" || return 1
+    if [ "$role" = charon ]; then
+        t0=$(now)
+        swan_initiate "$dir" 20 || fail "charon could not initiate"
+    fi
+    if wait_for 20 peer_established "$WORK/a.sock" && wait_for 5 swan_child_installed "$dir"; then
+        HANDSHAKE=$(elapsed "$t0" "$(now)")
+        log "established ($role initiated) in ${HANDSHAKE}s; tunsec sees $(remote_id "$WORK/a.sock")"
+    else
+        fail "no IKE/child SA with raw RSA keys"
+        show_failure
+        return 1
+    fi
+    if grep -q -E "authentication of '192.0.2.1' with [A-Z0-9_]+ successful" "$dir/charon.log"; then
+        grep -m1 -E "authentication of '192.0.2.1' with" "$dir/charon.log" | sed 's/^[^]]*\] *//; s/^/   charon: /'
+    else
+        fail "charon did not log tunsec's raw-key authentication"
+    fi
+    check_ping a 10.201.2.1 -I 10.201.1.1
+    check_iperf a b 10.201.1.1 10.201.2.1
+    SUMMARY+=("$CASE_NAME: handshake ${HANDSHAKE}s, iperf3 ${IPERF_GBPS} Gbit/s")
+}
+
+case_rsa_key_tunsec_initiates() { rsa_key_with_charon tunsec; }
+case_rsa_key_charon_initiates() { rsa_key_with_charon charon; }
+
 CASES=(rsa_tunsec_initiates rsa_charon_initiates rsa_pss_charon_initiates
        ecdsa_tunsec_initiates ecdsa_charon_initiates
        wrong_ca_charon_initiates wrong_ca_tunsec_initiates tunsec_tunsec_chain
-       tunsec_tunsec_rsa_key)
+       tunsec_tunsec_rsa_key rsa_key_tunsec_initiates rsa_key_charon_initiates)
 
 echo "-- making the test PKI with $TUNSEC cert"
 make_pki || { echo "tunsec cert failed"; exit 1; }
