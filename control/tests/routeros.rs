@@ -358,8 +358,20 @@ fn roadwarrior_ikev2_rsa_server() {
     assert_eq!(peer.address, "0.0.0.0/0".parse().unwrap());
     assert!(c.policy[0].template);
     let w = warnings(&imported);
-    assert!(w.contains(&"line 19: /ip ipsec peer certificate=server1: \"server1\" names a certificate in RouterOS's /certificate store to sign with (it must hold the private key); an export carries no certificate files, tunsec has no certificate store, and it does not authenticate with certificates yet. Written as certificate = \"server1\" (tunsec check accepts the name); export the certificate from RouterOS (/certificate export-certificate server1 type=pkcs12) to have its file".to_owned()), "{w:#?}");
-    assert!(w.contains(&"line 19: /ip ipsec peer auth-method=rsa-signature: tunsec authenticates with pre-shared keys only so far; [[peer]] \"peer1\" is written with auth-method = \"rsa-signature\", which tunsec check accepts and tunsec run leaves out (\"auth-method rsa-signature is not supported yet\")".to_owned()), "{w:#?}");
+    // The certificates the script makes: files to provide, with the tunsec cert commands
+    // that make equivalents; the self-signed one is the trusted CA.
+    assert!(w.contains(&"line 4: /certificate add name=ca: tunsec reads certificates from files, not a store: [[certificate]] \"ca\" expects /etc/tunsec/certificates/ca.pem with its key in /etc/tunsec/certificates/ca.key; make an equivalent with: tunsec cert make-ca --cn 'CN=ca' --key rsa:2048 --out-cert /etc/tunsec/certificates/ca.pem --out-key /etc/tunsec/certificates/ca.key".to_owned()), "{w:#?}");
+    assert!(w.contains(&"line 6: /certificate add name=server1: tunsec reads certificates from files, not a store: [[certificate]] \"server1\" expects /etc/tunsec/certificates/server1.pem with its key in /etc/tunsec/certificates/server1.key; make an equivalent with: tunsec cert issue --ca /etc/tunsec/certificates/ca.pem --ca-key /etc/tunsec/certificates/ca.key --cn 'CN=2.2.2.2' --san ip:2.2.2.2 --key rsa:2048 --out-cert /etc/tunsec/certificates/server1.pem --out-key /etc/tunsec/certificates/server1.key".to_owned()), "{w:#?}");
+    assert!(!w.iter().any(|l| l.contains("auth-method")), "{w:#?}");
+    let names: Vec<(&str, bool)> = c
+        .certificate
+        .iter()
+        .map(|x| (x.name.as_str(), x.trusted))
+        .collect();
+    assert_eq!(
+        names,
+        [("ca", true), ("server1", false), ("rw-client1", false)]
+    );
 }
 
 #[test]
@@ -512,6 +524,7 @@ fn a_6_43_export_folds_identities_into_peers() {
             ("local-address", "\"192.0.2.1\""),
             ("profile", "\"site-profile\""),
             ("my-id", "\"fqdn:a.example.net\""),
+            ("remote-id", "\"fqdn:b.example.net\""),
             ("secret", "\"a \\\"quoted\\\" $ecret\""),
         ])
     );
@@ -552,7 +565,6 @@ fn a_6_43_export_folds_identities_into_peers() {
         warnings(&imported),
         [
             "line 6: /ip pool name=unused: no /ip ipsec mode-config hands out addresses from this pool (it serves something else: DHCP, PPP, ...); skipped",
-            "line 22: /ip ipsec identity remote-id=fqdn:b.example.net: tunsec's [[peer]] has no remote-id: it picks the peer by the remote address and does not check the ID the remote end sends; dropped",
             "line 25: /ip ipsec policy set: item numbers (0) count entries as `print` last listed them; taken in the order this script made them, built-in entries first",
         ]
     );
@@ -628,12 +640,9 @@ add peer=d auth-method=eap username=u password=p
         [
             "line 2: /ip ipsec peer notrack-chain=prerouting: tunsec adds no firewall rules; written as notrack-chain = \"prerouting\", and not acted on",
             "line 2: /ip ipsec peer exchange-mode=aggressive: IKEv1 is not in tunsec yet: it negotiates IKEv2 (exchange-mode=ike2) only. [[peer]] \"a\" keeps exchange-mode aggressive, which tunsec check accepts and tunsec run leaves out (\"exchange-mode aggressive (IKEv1) is not supported\"); to bring it up, set exchange-mode=ike2 on both ends, or import with --ike2",
-            "line 3: /ip ipsec peer remote-certificate=ca-cert: \"ca-cert\" names a certificate in RouterOS's /certificate store to check the remote end's certificate against; an export carries no certificate files, tunsec has no certificate store, and it does not authenticate with certificates yet. Written as remote-certificate = \"ca-cert\" (tunsec check accepts the name); export the certificate from RouterOS (/certificate export-certificate ca-cert type=pkcs12) to have its file",
+            "line 3: [[peer]] \"b\" certificate=b-cert: the script names this certificate but does not make it (it was imported on the router: /certificate export-certificate b-cert there); written as [[certificate]] \"b-cert\" expecting /etc/tunsec/certificates/b-cert.pem as PEM with its private key in /etc/tunsec/certificates/b-cert.key (this end signs with it)",
+            "line 3: [[peer]] \"b\" remote-certificate=ca-cert: the script names this certificate but does not make it (it was imported on the router: /certificate export-certificate ca-cert there); written as [[certificate]] \"ca-cert\" expecting /etc/tunsec/certificates/ca-cert.pem as PEM (the certificate the remote end must present)",
             "line 4: /ip ipsec peer profile=default: the peer also sets profile properties of its own, which make [[profile]] \"c\"; that one is used",
-            "line 7: /ip ipsec identity certificate=b-cert: \"b-cert\" names a certificate in RouterOS's /certificate store to sign with (it must hold the private key); an export carries no certificate files, tunsec has no certificate store, and it does not authenticate with certificates yet. Written as certificate = \"b-cert\" (tunsec check accepts the name); export the certificate from RouterOS (/certificate export-certificate b-cert type=pkcs12) to have its file",
-            "line 7: /ip ipsec identity match-by=certificate: tunsec's [[peer]] has no match-by (it matches by the remote address); dropped",
-            "line 7: /ip ipsec identity remote-key=k: tunsec's [[peer]] has no remote-key (no rsa-key check of the remote end); dropped",
-            "line 7: /ip ipsec identity auth-method=digital-signature: tunsec authenticates with pre-shared keys only so far; [[peer]] \"b\" is written with auth-method = \"rsa-signature\" (RouterOS 6.45's name for rsa-signature), which tunsec check accepts and tunsec run leaves out (\"auth-method rsa-signature is not supported yet\")",
             "line 8: /ip ipsec identity eap-methods=eap-tls: tunsec has no EAP client; dropped",
             "line 9: /ip ipsec identity peer=c: [[peer]] \"c\" already takes the identity of line 8, and tunsec's [[peer]] holds one identity; this one is skipped",
             "line 10: /ip ipsec identity peer=nobody: no /ip ipsec peer is named \"nobody\"; the identity is skipped",
@@ -647,7 +656,7 @@ add peer=d auth-method=eap username=u password=p
             "line 16: /ip ipsec user comment=x: tunsec's [[user]] has no comment; dropped",
             "line 17: /ip ipsec manual-sa disabled=yes: tunsec's [[manual-sa]] has no disabled (an SA no policy names is unused); dropped",
             "line 18: /ip ipsec key import file-name=k.pem: \"k.pem\" is a file on the router: put the key next to the configuration as PEM, where [[key]] \"k\" reads it (file = \"k.pem\")",
-            "line 19: /ip ipsec key generate-key: tunsec does not generate keys: make one (openssl genpkey -algorithm RSA) and add a [[key]] with its file; skipped",
+            "line 19: /ip ipsec key generate-key: keys are files for tunsec: make one with `tunsec cert make-key --key rsa:2048 --out-key FILE --out-pub FILE.pub` and add a [[key]] with its file; skipped",
             "line 20: /ip ipsec key add: a key with no file (RouterOS makes keys with import or generate-key); skipped",
         ]
     );

@@ -26,6 +26,8 @@ pub enum Menu {
     Statistics,
     Pool,
     PoolUsed,
+    /// `/certificate`: the store that `certificate` and `remote-certificate` name.
+    Certificate,
 }
 
 /// What a menu holds.
@@ -61,6 +63,7 @@ impl Menu {
             Menu::Statistics => "/ip ipsec statistics",
             Menu::Pool => "/ip pool",
             Menu::PoolUsed => "/ip pool used",
+            Menu::Certificate => "/certificate",
         }
     }
 
@@ -92,6 +95,7 @@ impl Menu {
             Menu::Settings => &["accounting", "interim-update", "xauth-use-radius"],
             Menu::ManualSa => MANUAL_SA,
             Menu::Pool => &["comment", "name", "next-pool", "ranges"],
+            Menu::Certificate => CERTIFICATE,
             Menu::InstalledSa
             | Menu::RemotePeers
             | Menu::ActivePeers
@@ -105,6 +109,24 @@ impl Menu {
         self.properties().contains(&"name")
     }
 }
+
+/// `/certificate add`: what the manual's examples set on a certificate template.
+const CERTIFICATE: &[&str] = &[
+    "comment",
+    "common-name",
+    "country",
+    "days-valid",
+    "digest-algorithm",
+    "key-size",
+    "key-usage",
+    "locality",
+    "name",
+    "organization",
+    "state",
+    "subject-alt-name",
+    "trusted",
+    "unit",
+];
 
 /// `/ip ipsec peer`: RouterOS 6.43+'s properties and the older ones (profile and identity
 /// properties were the peer's own before 6.43).
@@ -367,12 +389,20 @@ const IP: &[Node] = &[
 pub static ROOT: Node = Node {
     name: "",
     menu: None,
-    children: &[Node {
-        name: "ip",
-        menu: None,
-        children: IP,
-        complete: false,
-    }],
+    children: &[
+        Node {
+            name: "ip",
+            menu: None,
+            children: IP,
+            complete: false,
+        },
+        Node {
+            name: "certificate",
+            menu: Some(Menu::Certificate),
+            children: &[],
+            complete: false,
+        },
+    ],
     complete: false,
 };
 

@@ -90,6 +90,10 @@ impl Entry {
 
 /// The property a key import's file name is kept under (not a RouterOS property).
 pub const KEY_FILE: &str = "file-name";
+/// The property `/certificate sign` leaves on a certificate: the CA's name, or
+/// [`SELF_SIGNED`] (not a RouterOS property).
+pub const SIGNED_BY: &str = "signed-by";
+pub const SELF_SIGNED: &str = "(self)";
 
 /// Every menu's entries, as the script left them.
 #[derive(Debug, Clone)]
@@ -213,8 +217,13 @@ impl Model {
             (_, "unset") => self.unset(menu, cmd, warnings),
             (_, "move") => self.move_entries(menu, cmd, warnings),
             (Menu::Key, "import") => self.import_key(cmd, warnings),
+            (Menu::Certificate, "sign") => self.sign(cmd, warnings),
+            (Menu::Certificate, "import") => warn(
+                warnings,
+                "certificates imported from a file on the router: tunsec reads them from files named in [[certificate]]; each certificate a peer names is written with the file to provide".to_owned(),
+            ),
             (Menu::Key, "generate-key") => warn(warnings, 
-                "tunsec does not generate keys: make one (openssl genpkey -algorithm RSA) and add a [[key]] with its file; skipped".to_owned(),
+                "keys are files for tunsec: make one with `tunsec cert make-key --key rsa:2048 --out-key FILE --out-pub FILE.pub` and add a [[key]] with its file; skipped".to_owned(),
             ),
             (Menu::Key, "export-pub-key") => {
                 warn(warnings, "writes a file on the router; nothing to import".to_owned());
@@ -585,6 +594,36 @@ impl Model {
         moved.reverse();
         let at = destination - before;
         table.splice(at..at, moved);
+    }
+
+    /// `/certificate sign NAME [ca=CA]`: NAME is now a certificate, signed by CA or by itself
+    /// (a CA of its own).
+    fn sign(&mut self, cmd: &Command, warnings: &mut Vec<Warning>) {
+        let targets = Self::targets_of(cmd);
+        let Some(indexes) = self.resolve_targets(Menu::Certificate, cmd, &targets, warnings) else {
+            return;
+        };
+        let mut signer = Text::new(SELF_SIGNED.to_owned());
+        for arg in &cmd.args {
+            match (arg.name.as_str(), &arg.value) {
+                ("ca", ArgValue::Text(ca)) => signer = ca.clone(),
+                ("numbers", _) => {}
+                (name, value) => {
+                    let value = match value {
+                        ArgValue::Text(t) => t.as_str(),
+                        _ => "",
+                    };
+                    warnings.push(Warning::new(
+                        cmd.line,
+                        format!("/certificate sign {}", shown(name, value)),
+                        "tunsec checks no CRLs; dropped",
+                    ));
+                }
+            }
+        }
+        for i in indexes {
+            self.table(Menu::Certificate)[i].set(SIGNED_BY, signer.clone(), cmd.line);
+        }
     }
 
     /// `/ip ipsec key import file-name=F name=N`: a [[key]] read from that file.

@@ -5,6 +5,7 @@
 //! are not written: tunsec has the same ones. Whatever has no place in tunsec's tables, or
 //! has one that tunsec does not act on yet, is reported with its line.
 
+mod certificate;
 mod peer;
 
 use std::collections::BTreeSet;
@@ -62,8 +63,10 @@ pub fn translate(
         ),
         name => Mapping::Str(name),
     });
+    let certificates = certificate::certificates(model, &peers, t.warnings);
     let mut tables = Vec::new();
     for part in [
+        certificates,
         pools,
         groups,
         profiles,

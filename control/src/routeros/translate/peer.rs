@@ -216,9 +216,18 @@ impl PeerFold {
         };
         let mapping = match prop.name {
             "name" | "peer" => Mapping::Ignore,
-            "address" | "local-address" | "passive" | "send-initial-contact" | "disabled"
-            | "profile" | "proposal" | "key" | "my-id" | "policy-template-group"
-            | "xauth-login" | "xauth-password" => Mapping::Str(prop.name),
+            "address"
+            | "local-address"
+            | "passive"
+            | "send-initial-contact"
+            | "disabled"
+            | "profile"
+            | "proposal"
+            | "key"
+            | "my-id"
+            | "policy-template-group"
+            | "xauth-login"
+            | "xauth-password" => Mapping::Str(prop.name),
             "secret" => {
                 self.has_secret |= !value.is_empty();
                 Mapping::Str("secret")
@@ -246,12 +255,8 @@ impl PeerFold {
             // Identity (6.43+) names for the XAuth/EAP client's login.
             "username" => Mapping::Str("xauth-login"),
             "password" => Mapping::Str("xauth-password"),
-            "certificate" | "remote-certificate" => {
-                if !value.is_empty() && value != "none" {
-                    warn(certificate_message(prop.name, value));
-                }
-                Mapping::Unless(prop.name)
-            }
+            // The [[certificate]] it names is written (and explained) with the store.
+            "certificate" | "remote-certificate" => Mapping::Unless(prop.name),
             "generate-policy" => {
                 if value != "no" {
                     warn(format!(
@@ -277,20 +282,12 @@ impl PeerFold {
                 Mapping::Str("notrack-chain")
             }
             "remote-id" if value == "auto" => Mapping::Ignore,
-            "remote-id" => Mapping::Drop(
-                "tunsec's [[peer]] has no remote-id: it picks the peer by the remote address and does not check the ID the remote end sends; dropped"
-                    .to_owned(),
-            ),
+            // tunsec's [[peer]] takes RouterOS 7's remote-id forms and match-by as they are.
+            "remote-id" => Mapping::Str("remote-id"),
             "match-by" if value == "remote-id" => Mapping::Ignore,
-            "match-by" => Mapping::Drop(
-                "tunsec's [[peer]] has no match-by (it matches by the remote address); dropped"
-                    .to_owned(),
-            ),
+            "match-by" => Mapping::Str("match-by"),
             "eap-methods" => Mapping::Drop("tunsec has no EAP client; dropped".to_owned()),
-            "remote-key" => Mapping::Drop(
-                "tunsec's [[peer]] has no remote-key (no rsa-key check of the remote end); dropped"
-                    .to_owned(),
-            ),
+            "remote-key" => Mapping::Unless("remote-key"),
             _ => Mapping::NoKey,
         };
         apply(menu, entry, prop, mapping, table, warnings);
@@ -368,7 +365,7 @@ impl PeerFold {
             format!("{} auth-method", auth_menu.path())
         };
         match tunsec_auth {
-            "pre-shared-key" => {}
+            "pre-shared-key" | "rsa-signature" | "rsa-key" => {}
             "eap" => warnings.push(Warning::new(
                 auth_line,
                 auth_subject,
@@ -384,7 +381,7 @@ impl PeerFold {
                     auth_line,
                     auth_subject,
                     format!(
-                        "tunsec authenticates with pre-shared keys only so far; [[peer]] {name:?} is written with auth-method = {other:?}{renamed}, which tunsec check accepts and tunsec run leaves out (\"auth-method {other} is not supported yet\")"
+                        "tunsec authenticates with pre-shared keys, certificates (rsa-signature) and RSA keys (rsa-key) so far; [[peer]] {name:?} is written with auth-method = {other:?}{renamed}, which tunsec check accepts and tunsec run leaves out (\"auth-method {other} is not supported yet\")"
                     ),
                 ));
             }
@@ -407,16 +404,4 @@ fn tunsec_auth_method(routeros: &str) -> &str {
         "digital-signature" => "rsa-signature",
         other => other,
     }
-}
-
-/// What an export's certificate names mean for tunsec.
-fn certificate_message(property: &str, value: &str) -> String {
-    let role = if property == "certificate" {
-        "to sign with (it must hold the private key)"
-    } else {
-        "to check the remote end's certificate against"
-    };
-    format!(
-        "{value:?} names a certificate in RouterOS's /certificate store {role}; an export carries no certificate files, tunsec has no certificate store, and it does not authenticate with certificates yet. Written as {property} = {value:?} (tunsec check accepts the name); export the certificate from RouterOS (/certificate export-certificate {value} type=pkcs12) to have its file"
-    )
 }
