@@ -69,8 +69,11 @@ make_pki() {
             --cn "CN=gw-$gw,O=tunsec" --san "dns:gw-$gw.example" --key ecdsa:p256 \
             --out-cert "$PKI/gw-$gw-chain.pem" --out-key "$PKI/gw-$gw-chain.key" >/dev/null || return 1
         cat "$PKI/sub.pem" >>"$PKI/gw-$gw-chain.pem"
-        "$TUNSEC" cert make-key --key rsa:2048 \
-            --out-key "$PKI/raw-$gw.key" --out-pub "$PKI/raw-$gw.pub" >/dev/null || return 1
+        # Raw keys as RouterOS's /ip ipsec key menu makes them: generate-key, then the
+        # public part exported for the other end with export-pub-key.
+        "$TUNSEC" key generate-key "raw-$gw" 2048 --dir "$PKI" >/dev/null || return 1
+        rm -f "$PKI/raw-$gw.pub"
+        "$TUNSEC" key export-pub-key "$PKI/raw-$gw.key" "$PKI/raw-$gw.pub" >/dev/null || return 1
     done
     "$TUNSEC" cert issue --ca "$PKI/ecca.pem" --ca-key "$PKI/ecca.key" \
         --cn "CN=gw-a,O=tunsec" --san "dns:gw-a.example" --key ecdsa:p256 \
@@ -364,7 +367,13 @@ case_tunsec_tunsec_rsa_key() {
     keys_a=$(printf '\n[[key]]\nname = "own"\nfile = "%s"\n\n[[key]]\nname = "peer"\nfile = "%s"\n' "$PKI/raw-a.key" "$PKI/raw-b.pub")
     keys_b=$(printf '\n[[key]]\nname = "own"\nfile = "%s"\n\n[[key]]\nname = "peer"\nfile = "%s"\n' "$PKI/raw-b.key" "$PKI/raw-a.pub")
     tunsec_pair $'auth-method = "rsa-key"\nkey = "own"\nremote-key = "peer"' "$keys_a" \
-        $'auth-method = "rsa-key"\nkey = "own"\nremote-key = "peer"' "$keys_b"
+        $'auth-method = "rsa-key"\nkey = "own"\nremote-key = "peer"' "$keys_b" || return 1
+    # /ip ipsec key print: the manual's key-size, private-key and rsa, read from the files.
+    "$TUNSEC" print key -s "$WORK/a.sock" | sed 's/^/   | /'
+    "$TUNSEC" print key -s "$WORK/a.sock" | grep -q 'name="own" key-size=2048 private-key=yes rsa=yes' ||
+        fail "print key does not show own as a 2048-bit RSA private key"
+    "$TUNSEC" print key -s "$WORK/a.sock" | grep -q 'name="peer" key-size=2048 private-key=no rsa=yes' ||
+        fail "print key does not show peer as a 2048-bit RSA public key"
 }
 
 # auth-method = "rsa-key" against charon's raw public keys (swanctl pubkeys): tunsec holds

@@ -80,7 +80,8 @@ fn key_spec(s: &str) -> Result<KeySpec> {
     KeySpec::parse(s).with_context(|| format!("--key {s:?}; accepted: {}", KeySpec::ACCEPTED))
 }
 
-fn write_file(path: &Path, text: &str, private: bool) -> Result<()> {
+/// Writes `text` to `path`, mode 0600 when `private`.
+pub fn write_file(path: &Path, text: &str, private: bool) -> Result<()> {
     let mut opts = OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     if private {
@@ -89,6 +90,12 @@ fn write_file(path: &Path, text: &str, private: bool) -> Result<()> {
     let mut f = opts
         .open(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
+    if private {
+        // The mode above only applies to a new file; an existing one is tightened too.
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot restrict {}", path.display()))?;
+    }
     f.write_all(text.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))
 }

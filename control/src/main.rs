@@ -2,6 +2,7 @@
 
 mod cert_cli;
 mod demo;
+mod key_cli;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
@@ -92,6 +93,11 @@ enum Command {
     Cert {
         #[command(subcommand)]
         command: cert_cli::CertCommand,
+    },
+    /// /ip ipsec key commands on key files: generate-key, import, export-pub-key.
+    Key {
+        #[command(subcommand)]
+        command: key_cli::KeyCommand,
     },
     /// Print a menu of the running daemon, as RouterOS's `/ip ipsec <menu> print` does.
     #[command(after_help = format!(
@@ -193,6 +199,7 @@ fn main() -> ExitCode {
         }),
         Command::Check => target.config_file().and_then(|config| check(&config)),
         Command::Cert { command } => cert_cli::run(command),
+        Command::Key { command } => key_cli::run(command, target.config.as_deref()),
         Command::Print {
             words,
             json,

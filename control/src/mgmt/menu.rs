@@ -198,7 +198,7 @@ pub const SPECS: &[MenuSpec] = &[
         menu: Menu::Key,
         name: "key",
         flags: &[],
-        brief: &["name", "file"],
+        brief: &["name", "key-size", "private-key", "rsa", "file"],
         single: false,
     },
     MenuSpec {
@@ -374,6 +374,13 @@ impl RowBuilder {
 
     pub fn flag(mut self, key: &str, value: bool) -> Self {
         self.0.insert(key.to_owned(), Value::Bool(value));
+        self
+    }
+
+    /// A yes/no property that may be unknown (`null`).
+    pub fn opt_flag(mut self, key: &str, value: Option<bool>) -> Self {
+        self.0
+            .insert(key.to_owned(), value.map_or(Value::Null, Value::Bool));
         self
     }
 

@@ -221,12 +221,31 @@ pub fn user(cfg: &Config, show_keys: bool) -> Vec<Row> {
 }
 
 /// `/ip ipsec key`: each key and the PEM file it is read from.
+/// `/ip ipsec key print`: the manual's read-only key-size, private-key and rsa come from the
+/// key file (`null` when it cannot be read).
 pub fn key(cfg: &Config) -> Vec<Row> {
+    use crate::ike::pki::credentials::{KeyFile, load_key};
+    use crate::ike::pki::keys::PublicKey;
     cfg.key
         .iter()
         .map(|k| {
+            let (public, private) = match load_key(&k.file, "key") {
+                Ok(KeyFile::Private(p)) => (Some(p.public_key()), Some(true)),
+                Ok(KeyFile::Public(p)) => (Some(p), Some(false)),
+                Err(_) => (None, None),
+            };
+            let size = public
+                .as_ref()
+                .and_then(PublicKey::rsa_bits)
+                .map(|b| b as u64);
             RowBuilder::new()
                 .text("name", &k.name)
+                .opt_int("key-size", size)
+                .opt_flag("private-key", private)
+                .opt_flag(
+                    "rsa",
+                    public.as_ref().map(|p| matches!(p, PublicKey::Rsa(_))),
+                )
                 .text("file", k.file.display())
                 .build()
         })

@@ -328,6 +328,14 @@ impl PublicKey {
         }
     }
 
+    /// The modulus size of an RSA key, in bits.
+    pub fn rsa_bits(&self) -> Option<usize> {
+        match self {
+            PublicKey::Rsa(k) => Some(k.size() * 8),
+            _ => None,
+        }
+    }
+
     /// For logs: "RSA 2048", "ECDSA P-256".
     pub fn describe(&self) -> String {
         match self {
