@@ -171,38 +171,11 @@ mod tests {
     use super::super::peers::ike_config;
     use crate::config::{self, Config};
 
+    /// The in-memory IKE tests' endpoint, with its secret replaced.
     fn side(me: &str, peer: &str, lan_me: u8, lan_peer: u8, passive: bool, secret: &str) -> String {
-        format!(
-            r#"
-[[profile]]
-name = "p1"
-hash-algorithm = "sha256"
-dh-group = ["ecp256"]
-
-[[proposal]]
-name = "p2"
-enc-algorithms = ["aes-128-gcm"]
-pfs-group = "none"
-
-[[peer]]
-name = "other"
-address = "{peer}/32"
-local-address = "{me}"
-exchange-mode = "ike2"
-secret = "{secret}"
-profile = "p1"
-passive = {passive}
-
-[[policy]]
-src-address = "10.201.{lan_me}.0/24"
-dst-address = "10.201.{lan_peer}.0/24"
-sa-src-address = "{me}"
-sa-dst-address = "{peer}"
-tunnel = true
-peer = "other"
-proposal = "p2"
-"#
-        )
+        let (lan_me, lan_peer) = (format!("10.201.{lan_me}"), format!("10.201.{lan_peer}"));
+        super::super::tests::side(me, peer, &lan_me, &lan_peer, passive, "", "")
+            .replace("test-secret", secret)
     }
 
     fn second(me: &str, peer: &str, lan_me: u8, lan_peer: u8) -> String {

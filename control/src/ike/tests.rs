@@ -18,7 +18,7 @@ fn endpoint(text: &str, now: Instant) -> Endpoint {
     Endpoint::new(ike, now)
 }
 
-fn side(
+pub(super) fn side(
     me: &str,
     peer: &str,
     lan_me: &str,

@@ -116,6 +116,30 @@ fn certificate_table(name: &str, file: &str, key: Option<&str>, trusted: bool) -
 
 /// Initiator 192.0.2.1 (gw-a) and responder 192.0.2.2 (gw-b), each trusting `trust_a` /
 /// `trust_b`, with extra peer lines.
+/// The common gateway certificate: ECDSA P-256, no alternative names, valid for 30 days.
+fn leaf(dir: &Dir, name: &str, ca: &Issued) -> Issued {
+    make_leaf(
+        dir,
+        name,
+        ca,
+        KeySpec::Ec(Curve::P256),
+        &[],
+        days(30, 0),
+        false,
+        &[],
+    )
+}
+
+/// A CA "ca" and two gateway certificates under it, "gw-a" and "gw-b", valid for 30 days:
+/// what most of these tests start from.
+/// `a_sans`: gw-a's subjectAltNames.
+fn ca_and_gateways(dir: &Dir, ca: KeySpec, gw_a: KeySpec, gw_b: KeySpec, a_sans: &[&str]) {
+    let ca = make_ca(dir, "ca", ca);
+    for (name, spec, sans) in [("gw-a", gw_a, a_sans), ("gw-b", gw_b, &[][..])] {
+        make_leaf(dir, name, &ca, spec, sans, days(30, 0), false, &[]);
+    }
+}
+
 fn cert_pair(
     dir: &Dir,
     trust_a: &str,
@@ -222,25 +246,11 @@ fn rsa_certificates_from_one_ca_establish() {
 #[test]
 fn ecdsa_certificates_on_every_curve_establish() {
     let dir = Dir::new("ecdsa");
-    let ca = make_ca(&dir, "ca", KeySpec::Ec(Curve::P256));
-    make_leaf(
+    ca_and_gateways(
         &dir,
-        "gw-a",
-        &ca,
+        KeySpec::Ec(Curve::P256),
         KeySpec::Ec(Curve::P384),
-        &[],
-        days(30, 0),
-        false,
-        &[],
-    );
-    make_leaf(
-        &dir,
-        "gw-b",
-        &ca,
         KeySpec::Ec(Curve::P521),
-        &[],
-        days(30, 0),
-        false,
         &[],
     );
     let now = Instant::now();
@@ -302,26 +312,8 @@ fn a_certificate_from_another_ca_is_refused_with_the_reason() {
     let dir = Dir::new("wrongca");
     let ca = make_ca(&dir, "ca", KeySpec::Ec(Curve::P256));
     let other = make_ca(&dir, "other-ca", KeySpec::Ec(Curve::P256));
-    make_leaf(
-        &dir,
-        "gw-a",
-        &other,
-        KeySpec::Ec(Curve::P256),
-        &[],
-        days(30, 0),
-        false,
-        &[],
-    );
-    make_leaf(
-        &dir,
-        "gw-b",
-        &ca,
-        KeySpec::Ec(Curve::P256),
-        &[],
-        days(30, 0),
-        false,
-        &[],
-    );
+    leaf(&dir, "gw-a", &other);
+    leaf(&dir, "gw-b", &ca);
     let now = Instant::now();
     let mut eps = cert_pair(&dir, "ca", "ca", "", "", now);
     let out = run(&mut eps, addrs(), now, 3, |_, m| Some(m));
@@ -404,16 +396,7 @@ fn an_expired_certificate_is_refused() {
         false,
         &[],
     );
-    make_leaf(
-        &dir,
-        "gw-b",
-        &ca,
-        KeySpec::Ec(Curve::P256),
-        &[],
-        days(30, 0),
-        false,
-        &[],
-    );
+    leaf(&dir, "gw-b", &ca);
     let now = Instant::now();
     let mut eps = cert_pair(&dir, "ca", "ca", "", "", now);
     let out = run(&mut eps, addrs(), now, 3, |_, m| Some(m));
@@ -427,25 +410,11 @@ fn an_expired_certificate_is_refused() {
 #[test]
 fn validity_follows_the_injected_wall_clock() {
     let dir = Dir::new("clock");
-    let ca = make_ca(&dir, "ca", KeySpec::Ec(Curve::P256));
-    make_leaf(
+    ca_and_gateways(
         &dir,
-        "gw-a",
-        &ca,
         KeySpec::Ec(Curve::P256),
-        &[],
-        days(30, 0),
-        false,
-        &[],
-    );
-    make_leaf(
-        &dir,
-        "gw-b",
-        &ca,
         KeySpec::Ec(Curve::P256),
-        &[],
-        days(30, 0),
-        false,
+        KeySpec::Ec(Curve::P256),
         &[],
     );
     let now = Instant::now();
@@ -460,26 +429,12 @@ fn validity_follows_the_injected_wall_clock() {
 #[test]
 fn an_id_the_certificate_does_not_carry_is_refused() {
     let dir = Dir::new("idmismatch");
-    let ca = make_ca(&dir, "ca", KeySpec::Ec(Curve::P256));
-    make_leaf(
+    ca_and_gateways(
         &dir,
-        "gw-a",
-        &ca,
+        KeySpec::Ec(Curve::P256),
+        KeySpec::Ec(Curve::P256),
         KeySpec::Ec(Curve::P256),
         &["dns:gw-a.example"],
-        days(30, 0),
-        false,
-        &[],
-    );
-    make_leaf(
-        &dir,
-        "gw-b",
-        &ca,
-        KeySpec::Ec(Curve::P256),
-        &[],
-        days(30, 0),
-        false,
-        &[],
     );
     let now = Instant::now();
     let mut eps = cert_pair(
@@ -501,26 +456,12 @@ fn an_id_the_certificate_does_not_carry_is_refused() {
 #[test]
 fn a_remote_id_other_than_configured_is_refused() {
     let dir = Dir::new("remoteid");
-    let ca = make_ca(&dir, "ca", KeySpec::Ec(Curve::P256));
-    make_leaf(
+    ca_and_gateways(
         &dir,
-        "gw-a",
-        &ca,
+        KeySpec::Ec(Curve::P256),
+        KeySpec::Ec(Curve::P256),
         KeySpec::Ec(Curve::P256),
         &["dns:gw-a.example"],
-        days(30, 0),
-        false,
-        &[],
-    );
-    make_leaf(
-        &dir,
-        "gw-b",
-        &ca,
-        KeySpec::Ec(Curve::P256),
-        &[],
-        days(30, 0),
-        false,
-        &[],
     );
     let now = Instant::now();
     let mut eps = cert_pair(
@@ -668,25 +609,11 @@ fn raw_rsa_keys_establish_and_a_stranger_key_is_refused() {
 #[test]
 fn a_psk_peer_refuses_a_signature_and_says_so() {
     let dir = Dir::new("mixed");
-    let ca = make_ca(&dir, "ca", KeySpec::Ec(Curve::P256));
-    make_leaf(
+    ca_and_gateways(
         &dir,
-        "gw-a",
-        &ca,
         KeySpec::Ec(Curve::P256),
-        &[],
-        days(30, 0),
-        false,
-        &[],
-    );
-    make_leaf(
-        &dir,
-        "gw-b",
-        &ca,
         KeySpec::Ec(Curve::P256),
-        &[],
-        days(30, 0),
-        false,
+        KeySpec::Ec(Curve::P256),
         &[],
     );
     let now = Instant::now();
@@ -711,26 +638,8 @@ fn a_flipped_bit_in_the_signature_is_refused() {
     // responder's own key is swapped: gw-b's certificate file with another key's signature.
     let dir = Dir::new("badsig");
     let ca = make_ca(&dir, "ca", KeySpec::Ec(Curve::P256));
-    make_leaf(
-        &dir,
-        "gw-a",
-        &ca,
-        KeySpec::Ec(Curve::P256),
-        &[],
-        days(30, 0),
-        false,
-        &[],
-    );
-    let b = make_leaf(
-        &dir,
-        "gw-b",
-        &ca,
-        KeySpec::Ec(Curve::P256),
-        &[],
-        days(30, 0),
-        false,
-        &[],
-    );
+    leaf(&dir, "gw-a", &ca);
+    let b = leaf(&dir, "gw-b", &ca);
     let now = Instant::now();
     let mut eps = cert_pair(&dir, "ca", "ca", "", "", now);
     // gw-a's certificate with a corrupted CA signature: the chain check names it.
@@ -770,25 +679,11 @@ fn an_auth_signature_by_another_key_is_refused() {
     // gw-a presents its own (valid) certificate but signs with a key that is not the
     // certificate's: the chain passes, the AUTH signature must not.
     let dir = Dir::new("wrongkey");
-    let ca = make_ca(&dir, "ca", KeySpec::Ec(Curve::P256));
-    make_leaf(
+    ca_and_gateways(
         &dir,
-        "gw-a",
-        &ca,
         KeySpec::Ec(Curve::P256),
-        &[],
-        days(30, 0),
-        false,
-        &[],
-    );
-    make_leaf(
-        &dir,
-        "gw-b",
-        &ca,
         KeySpec::Ec(Curve::P256),
-        &[],
-        days(30, 0),
-        false,
+        KeySpec::Ec(Curve::P256),
         &[],
     );
     let now = Instant::now();
