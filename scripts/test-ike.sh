@@ -562,29 +562,31 @@ case_fragmented_pfs_rekey() {
     SUMMARY+=("$CASE_NAME: $ours fragments sent, $theirs received, PFS rekey done")
 }
 
-# Byte-based child lifetime (proposal lifebytes, 150 MB): an iperf3 moving about 1 GB must
-# see several rekeys, started by tunsec's soft byte limit, without an interval at zero.
+# Byte-based child lifetime (proposal lifebytes, 500 MB): an iperf3 moving over 1 GB must
+# see rekeys, started by tunsec's soft byte limit (80-88 %), without an interval at zero.
+# The margin between soft and hard, 60-100 MB, is under a second at these rates: smaller
+# lifebytes let a slow peer's CREATE_CHILD_SA answer arrive after the hard limit.
 case_rekey_by_bytes() {
     topology_pair
     in_ns b ip addr add 10.201.2.1/32 dev lo
     tunsec_config "$WORK/a.toml" "$WORK/a.sock" 10.201.1.1/24 10.201.1.0/24 10.201.2.0/24 \
         192.0.2.1 192.0.2.2 192.0.2.2 false '"aes-128"' sha256 '"ecp256"' '"aes-128-gcm"' '"null"' none \
-        '' 'lifebytes = 150000000'
+        '' 'lifebytes = 500000000'
     charon_config "$WORK/swan-b" 192.0.2.2 192.0.2.1 10.201.2.0/24 10.201.1.0/24 \
         aes128-sha256-ecp256 aes128gcm16 192.0.2.1 192.0.2.1 'rekey_time = 5m'
     swan_start b "$WORK/swan-b" || { fail "charon did not start"; return 1; }
     start_tunsec a "$WORK/a.toml" || return 1
     wait_for 15 peer_established "$WORK/a.sock" || { fail "no SA"; tail "$WORK/tunsec-a.log"; return 1; }
-    check_iperf a b 10.201.1.1 10.201.2.1 12
+    check_iperf a b 10.201.1.1 10.201.2.1 15
     local zeros child moved
     zeros=$(zero_intervals)
     moved=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"] // 1000000)' "$WORK/iperf.json")
     child=$(grep -c 'child SA established' "$WORK/tunsec-a.log")
     log "iperf3 moved $moved MB; child SAs negotiated: $child; empty intervals: $zeros"
-    # Each rekey happens by 150 MB x 88 % at the latest, in either direction's SA.
-    [ "$child" -ge $((1 + moved / 150)) ] || fail "expected at least $((moved / 150)) byte-triggered rekeys"
+    # Each rekey happens by 500 MB x 88 % at the latest, in either direction's SA.
+    [ "$child" -ge $((1 + moved / 500)) ] || fail "expected at least $((moved / 500)) byte-triggered rekeys"
     [ "$zeros" = 0 ] || fail "$zeros iperf3 intervals moved no data"
-    SUMMARY+=("$CASE_NAME: $moved MB in 12 s, $((child - 1)) rekeys by bytes, $zeros empty intervals")
+    SUMMARY+=("$CASE_NAME: $moved MB in 15 s, $((child - 1)) rekeys by bytes, $zeros empty intervals")
 }
 
 # COOKIE challenge (RFC 7296 2.6): with ike-cookie-threshold = 0 tunsec answers every new
