@@ -36,8 +36,8 @@ scripts/test-import.sh target/release/tunsec
 step "IKEv2 certificate authentication against strongSwan in network namespaces"
 scripts/test-ike-certs.sh target/release/tunsec
 
-step "fuzz targets (${TUNSEC_FUZZ_SECONDS:-20}s each)"
-scripts/fuzz.sh "${TUNSEC_FUZZ_SECONDS:-20}"
+step "fuzz targets (${TUNSEC_FUZZ_SECONDS:-8}s each)"
+scripts/fuzz.sh "${TUNSEC_FUZZ_SECONDS:-8}"
 
 step "benchmarks, each run once as a test"
 cargo test -q -p tunsec-benches --benches
