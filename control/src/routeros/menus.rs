@@ -337,31 +337,26 @@ const fn leaf(name: &'static str, menu: Menu) -> Node {
     }
 }
 
-const IPSEC: &[Node] = &[
+/// A menu with submenus, every one of them known.
+const fn with_children(name: &'static str, menu: Menu, children: &'static [Node]) -> Node {
     Node {
-        name: "peer",
-        menu: Some(Menu::Peer),
-        // Before 6.43 the profiles were `/ip ipsec peer profile`.
-        children: &[leaf("profile", Menu::Profile)],
+        name,
+        menu: Some(menu),
+        children,
         complete: true,
-    },
+    }
+}
+
+const IPSEC: &[Node] = &[
+    // Before 6.43 the profiles were `/ip ipsec peer profile`.
+    with_children("peer", Menu::Peer, &[leaf("profile", Menu::Profile)]),
     leaf("profile", Menu::Profile),
     leaf("proposal", Menu::Proposal),
-    Node {
-        name: "policy",
-        menu: Some(Menu::Policy),
-        children: &[leaf("group", Menu::PolicyGroup)],
-        complete: true,
-    },
+    with_children("policy", Menu::Policy, &[leaf("group", Menu::PolicyGroup)]),
     leaf("identity", Menu::Identity),
     leaf("mode-config", Menu::ModeConfig),
     leaf("key", Menu::Key),
-    Node {
-        name: "user",
-        menu: Some(Menu::User),
-        children: &[leaf("settings", Menu::UserSettings)],
-        complete: true,
-    },
+    with_children("user", Menu::User, &[leaf("settings", Menu::UserSettings)]),
     leaf("settings", Menu::Settings),
     leaf("manual-sa", Menu::ManualSa),
     leaf("installed-sa", Menu::InstalledSa),
@@ -377,12 +372,7 @@ const IP: &[Node] = &[
         children: IPSEC,
         complete: true,
     },
-    Node {
-        name: "pool",
-        menu: Some(Menu::Pool),
-        children: &[leaf("used", Menu::PoolUsed)],
-        complete: true,
-    },
+    with_children("pool", Menu::Pool, &[leaf("used", Menu::PoolUsed)]),
 ];
 
 /// The root of the command tree (`/`).
